@@ -5,11 +5,12 @@ use polkadot_sdk::{
 	frame_support::{
 		derive_impl, parameter_types,
 		traits::{ConstU128, ConstU32, ConstU64, ConstU8, Randomness, VariantCountOf},
+		dispatch::DispatchClass,
 		weights::{constants::RocksDbWeight, IdentityFee},
 	},
 	frame_system::limits::{BlockLength, BlockWeights},
 	pallet_transaction_payment::{ConstFeeMultiplier, FungibleAdapter, Multiplier},
-	sp_runtime::traits::{One, Saturating},
+	sp_runtime::traits::{BlakeTwo256, Hash as HashT, One},
 };
 
 parameter_types! {
@@ -17,7 +18,10 @@ parameter_types! {
 	pub const Version: RuntimeVersion = VERSION;
 	pub RuntimeBlockWeights: BlockWeights =
 		BlockWeights::with_sensible_defaults(MAXIMUM_BLOCK_WEIGHT, NORMAL_DISPATCH_RATIO);
-	pub RuntimeBlockLength: BlockLength = BlockLength::max_with_normal_ratio(5 * 1024 * 1024, NORMAL_DISPATCH_RATIO);
+	pub RuntimeBlockLength: BlockLength = BlockLength::builder()
+		.max_length(5 * 1024 * 1024)
+		.modify_max_length_for_class(DispatchClass::Normal, |max| *max = NORMAL_DISPATCH_RATIO * *max)
+		.build();
 	pub const SS58Prefix: u8 = 42;
 }
 
@@ -92,7 +96,7 @@ impl Randomness<Hash, BlockNumber> for ParentHashRandomness {
 		input.extend_from_slice(parent.as_ref());
 		input.extend_from_slice(subject);
 		let block = System::block_number().saturating_sub(One::one());
-		(polkadot_sdk::sp_core::hashing::blake2_256(&input).into(), block)
+		(BlakeTwo256::hash(&input), block)
 	}
 }
 

@@ -12,6 +12,8 @@
 
 extern crate alloc;
 
+use alloc::vec::Vec;
+
 mod apis;
 pub mod configs;
 pub mod genesis_config_presets;
@@ -72,12 +74,6 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	transaction_version: 1,
 	system_version: 1,
 };
-
-/// The version information used to identify this runtime when compiled natively.
-#[cfg(feature = "std")]
-pub fn native_version() -> sp_version::NativeVersion {
-	sp_version::NativeVersion { runtime_version: VERSION, can_author_with: Default::default() }
-}
 
 impl_opaque_keys! {
 	/// The dev chain has no session keys; the type exists for the `SessionKeys` API.

@@ -1,0 +1,47 @@
+# DINFRA: one entry point for set-up, the dev stack, tests and the demo.
+# Every target installs what it needs; caches live in $(DINFRA_CACHE) (default ~/.cache/dinfra).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+SCRIPTS := scripts
+VENV := .venv
+PYTEST := $(VENV)/bin/python -m pytest
+CARGO_ENV := source $(SCRIPTS)/lib.sh &&
+
+.PHONY: help setup wasm dev-up dev-down dev-status test test-chain test-integration demo clean
+
+help: ## Show the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+setup: ## Install system packages, the Python venv and the dev chain's node packages
+	$(SCRIPTS)/setup-system.sh
+	$(SCRIPTS)/setup-python.sh
+	$(SCRIPTS)/setup-chopsticks.sh
+
+wasm: setup ## Build the runtime to wasm
+	$(SCRIPTS)/build-runtime.sh
+
+dev-up: wasm ## Start the local dev stack in the background; endpoints go to .dev/env
+	$(SCRIPTS)/dev-stack.sh up
+
+dev-down: ## Stop the local dev stack
+	$(SCRIPTS)/dev-stack.sh down
+
+dev-status: ## Show which dev stack services run
+	$(SCRIPTS)/dev-stack.sh status
+
+test: setup test-chain test-integration ## Run every test
+
+test-chain: ## Rust: pallet unit tests and benchmark tests on the mock runtimes
+	$(CARGO_ENV) cd chain && $$CARGO test --locked --workspace --features runtime-benchmarks
+
+test-integration: wasm ## Python tests against a real dev stack (started and stopped here)
+	$(SCRIPTS)/with-dev-stack.sh $(PYTEST) tests/integration
+
+demo: wasm ## The main job on the local dev stack
+	$(SCRIPTS)/with-dev-stack.sh $(VENV)/bin/python $(SCRIPTS)/demo.py
+
+clean: dev-down ## Remove local state (.dev); caches outside the repo are kept
+	rm -rf .dev

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Starts and stops the local dev stack in the background, and writes its endpoints to
+# .dev/env (a sourceable file).
+#
+#   dev-stack.sh up      build what is missing, start every service, wait until each answers
+#   dev-stack.sh down    stop every service (SIGTERM, then SIGKILL after a grace period)
+#   dev-stack.sh status  show which services run
+#
+# Services: the dev chain (chopsticks running our runtime from genesis).
+source "$(dirname "$0")/lib.sh"
+
+CHAIN_HOST=127.0.0.1
+CHAIN_PORT="${DINFRA_CHAIN_PORT:-9944}"
+STARTUP_TIMEOUT="${DINFRA_STARTUP_TIMEOUT:-180}"
+
+port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# Stops the process group recorded in a pid file.
+stop_service() {
+  local name=$1 pidfile="$DEV_DIR/$1.pid"
+  pid_alive "$pidfile" || { rm -f "$pidfile"; return 0; }
+  local pid; pid=$(cat "$pidfile")
+  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$pidfile"
+  log "stopped $name"
+}
+
+# Runs a command detached in its own process group, logging to .dev/<name>.log.
+start_service() {
+  local name=$1; shift
+  setsid "$@" >"$DEV_DIR/$name.log" 2>&1 < /dev/null &
+  echo $! > "$DEV_DIR/$name.pid"
+}
+
+# Waits until `check` succeeds, the service dies, or the timeout passes.
+wait_ready() {
+  local name=$1 check=$2 deadline=$((SECONDS + STARTUP_TIMEOUT))
+  until eval "$check"; do
+    pid_alive "$DEV_DIR/$name.pid" || { tail -n 30 "$DEV_DIR/$name.log" >&2; die "$name exited during start-up (log: .dev/$name.log)"; }
+    [ $SECONDS -lt $deadline ] || { tail -n 30 "$DEV_DIR/$name.log" >&2; die "$name not ready after ${STARTUP_TIMEOUT}s (log: .dev/$name.log)"; }
+    sleep 0.5
+  done
+}
+
+chain_answers() {
+  curl -sf -m 5 -H 'Content-Type: application/json' \
+    -d '{"id":1,"jsonrpc":"2.0","method":"chain_getHeader","params":[]}' \
+    "http://$CHAIN_HOST:$CHAIN_PORT" | grep -q '"number"'
+}
+
+chain_up() {
+  pid_alive "$DEV_DIR/chain.pid" && { log "dev chain already running"; return; }
+  port_open "$CHAIN_HOST" "$CHAIN_PORT" && die "port $CHAIN_PORT is in use; stop what listens there or set DINFRA_CHAIN_PORT"
+  "$ROOT/scripts/setup-chopsticks.sh"
+  [ -f "$RUNTIME_WASM" ] || "$ROOT/scripts/build-runtime.sh"
+  local spec="$DEV_DIR/chain-spec.json"
+  if [ ! -f "$spec" ] || [ "$RUNTIME_WASM" -nt "$spec" ]; then
+    log "building the dev chain spec"
+    (cd "$ROOT/chain/devchain" && node build-chain-spec.mjs "$RUNTIME_WASM" "$spec" development)
+  fi
+  cat > "$DEV_DIR/chopsticks.yml" <<YAML
+host: $CHAIN_HOST
+port: $CHAIN_PORT
+genesis: $spec
+# One block per transaction, final at once: tests and the demo never wait for a timer.
+build-block-mode: Instant
+runtime-log-level: 0
+YAML
+  log "starting the dev chain on ws://$CHAIN_HOST:$CHAIN_PORT"
+  start_service chain node "$ROOT/chain/devchain/node_modules/@acala-network/chopsticks/chopsticks.cjs" \
+    --config "$DEV_DIR/chopsticks.yml"
+  wait_ready chain chain_answers
+}
+
+write_env() {
+  cat > "$DEV_DIR/env" <<ENV
+# Endpoints of the local dev stack; written by 'make dev-up'. Source it: . .dev/env
+export DINFRA_NODE_URL=ws://$CHAIN_HOST:$CHAIN_PORT
+ENV
+}
+
+case "${1:-}" in
+  up)
+    chain_up
+    write_env
+    log "dev stack is up; endpoints in .dev/env"
+    ;;
+  down)
+    stop_service chain
+    rm -f "$DEV_DIR/env"
+    ;;
+  status)
+    for s in chain; do
+      if pid_alive "$DEV_DIR/$s.pid"; then echo "$s: running (pid $(cat "$DEV_DIR/$s.pid"))"; else echo "$s: stopped"; fi
+    done
+    ;;
+  *) die "usage: $0 up|down|status" ;;
+esac

@@ -1,0 +1,29 @@
+"""Shared pytest settings: where the dev stack is."""
+import os
+import pathlib
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def dev_env() -> dict:
+    """The endpoints `make dev-up` wrote to .dev/env, overridden by the real environment."""
+    values = {}
+    env_file = ROOT / ".dev" / "env"
+    if env_file.exists():
+        for line in env_file.read_text().splitlines():
+            line = line.strip()
+            if line.startswith("export "):
+                key, _, value = line[len("export "):].partition("=")
+                values[key] = value
+    values.update({k: v for k, v in os.environ.items() if k.startswith("DINFRA_")})
+    return values
+
+
+@pytest.fixture(scope="session")
+def node_url() -> str:
+    url = dev_env().get("DINFRA_NODE_URL")
+    if not url:
+        pytest.fail("DINFRA_NODE_URL is not set and .dev/env is missing: run 'make dev-up' first")
+    return url

@@ -10,7 +10,7 @@ VENV := .venv
 PYTEST := $(VENV)/bin/python -m pytest
 CARGO_ENV := source $(SCRIPTS)/lib.sh &&
 
-.PHONY: help setup wasm dev-up dev-down dev-status test test-chain test-integration demo clean
+.PHONY: help setup wasm weights dev-up dev-down dev-status test test-chain test-unit test-integration demo clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -23,6 +23,13 @@ setup: ## Install system packages, the Python venv and the dev chain's node pack
 wasm: setup ## Build the runtime to wasm
 	$(SCRIPTS)/build-runtime.sh
 
+weights: setup ## Re-measure the pallets' weights and rewrite their weights.rs
+	$(CARGO_ENV) cd chain && $$CARGO build --release --locked -p dinfra-benchmarks && \
+	  DINFRA_BENCH_DATE=$$(date -u +%F) $$CARGO_TARGET_DIR/release/dinfra-benchmarks --out $$DINFRA_CACHE/bench-results && \
+	  for p in providers subscriptions; do \
+	    python3 benchmarks/gen_weights.py $$DINFRA_CACHE/bench-results/pallet_dinfra_$$p.json pallets/$$p/src/weights.rs; \
+	  done
+
 dev-up: wasm ## Start the local dev stack in the background; endpoints go to .dev/env
 	$(SCRIPTS)/dev-stack.sh up
 
@@ -32,10 +39,13 @@ dev-down: ## Stop the local dev stack
 dev-status: ## Show which dev stack services run
 	$(SCRIPTS)/dev-stack.sh status
 
-test: setup test-chain test-integration ## Run every test
+test: setup test-chain test-unit test-integration ## Run every test
 
 test-chain: ## Rust: pallet unit tests and benchmark tests on the mock runtimes
 	$(CARGO_ENV) cd chain && $$CARGO test --locked --workspace --features runtime-benchmarks
+
+test-unit: ## Python unit tests (no services)
+	$(PYTEST) tests/unit
 
 test-integration: wasm ## Python tests against a real dev stack (started and stopped here)
 	$(SCRIPTS)/with-dev-stack.sh $(PYTEST) tests/integration

@@ -2,11 +2,17 @@
 # Installs the Debian packages the project needs, once. Idempotent and quiet when done.
 source "$(dirname "$0")/lib.sh"
 
-packages=(rustc-web cargo-web rust-web-src lld-22 nodejs npm curl openssh-client)
+# The Rust toolchain must be Debian's (see docs/development.md); for the rest any install
+# that provides the command will do (node and npm often come from elsewhere).
 missing=()
-for p in "${packages[@]}"; do
+for p in rustc-web cargo-web rust-web-src lld-22; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
+command -v curl >/dev/null || missing+=(curl)
+command -v ssh-keygen >/dev/null || missing+=(openssh-client)
+command -v python3 >/dev/null || missing+=(python3 python3-venv)
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing Debian packages: ${missing[*]}"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo

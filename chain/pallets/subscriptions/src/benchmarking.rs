@@ -45,37 +45,51 @@ fn crowd_deadlines<T: Config>(from: BlockNumberFor<T>) {
 	}
 }
 
-/// One provider with room for `n` deployments, and one consumer.
-fn market<T: Config>(n: u32) -> (u32, T::AccountId, T::AccountId) {
-	let (type_id, providers) = T::BenchmarkHelper::setup_offers(1, n.max(1), PRICE.into());
-	(type_id, providers[0].clone(), funded::<T>("consumer", 0))
-}
-
-/// `n` deployments subscribed in the same block, so that they share their deadlines.
-fn subscribed<T: Config>(n: u32) -> (T::AccountId, T::AccountId, Vec<DeploymentId>) {
-	let (type_id, provider, consumer) = market::<T>(n);
+/// `n` deployments subscribed in the same block, so that they share their deadlines. Each has
+/// its own consumer, and the providers are as many as a type allows, so that per-deployment
+/// work reads distinct accounts, holds and offers: the worst case for the hook.
+fn subscribed<T: Config>(n: u32) -> (Vec<T::AccountId>, Vec<T::AccountId>, Vec<DeploymentId>) {
+	let provider_count = n.clamp(1, T::Assigner::max_candidates());
+	let (type_id, providers) = T::BenchmarkHelper::setup_offers(provider_count, n.max(1), PRICE.into());
+	let consumers: Vec<T::AccountId> = (0..n.max(1)).map(|i| funded::<T>("consumer", i)).collect();
 	let ids = (0..n)
-		.map(|_| {
+		.map(|i| {
 			let id = NextDeploymentId::<T>::get();
 			Pallet::<T>::subscribe(
-				RawOrigin::Signed(consumer.clone()).into(),
+				RawOrigin::Signed(consumers[i as usize].clone()).into(),
 				type_id,
 				max_cid::<T>(),
 				deposit::<T>(),
 				AssignmentStrategy::RoundRobin,
-				None,
+				Some(providers[(i % provider_count) as usize].clone()),
 			)
 			.expect("subscribes");
 			id
 		})
 		.collect();
-	(provider, consumer, ids)
+	(providers, consumers, ids)
 }
 
-fn deploy_all<T: Config>(provider: &T::AccountId, ids: &[DeploymentId]) {
+/// The provider of deployment `id`.
+fn provider_of<T: Config>(id: DeploymentId) -> T::AccountId {
+	Deployments::<T>::get(id).expect("exists").provider
+}
+
+/// The consumer of deployment `id`.
+fn consumer_of<T: Config>(id: DeploymentId) -> T::AccountId {
+	Deployments::<T>::get(id).expect("exists").consumer
+}
+
+fn deploy_all<T: Config>(ids: &[DeploymentId]) {
 	for id in ids {
-		Pallet::<T>::report_deployed(RawOrigin::Signed(provider.clone()).into(), *id, vec![b'a'; 16])
+		Pallet::<T>::report_deployed(RawOrigin::Signed(provider_of::<T>(*id)).into(), *id, vec![b'a'; 16])
 			.expect("deploys");
+	}
+}
+
+fn cancel_all<T: Config>(ids: &[DeploymentId]) {
+	for id in ids {
+		Pallet::<T>::cancel(RawOrigin::Signed(consumer_of::<T>(*id)).into(), *id).expect("cancels");
 	}
 }
 
@@ -114,7 +128,8 @@ mod benchmarks {
 
 	#[benchmark]
 	fn report_deployed() {
-		let (provider, _, ids) = subscribed::<T>(1);
+		let (_, _, ids) = subscribed::<T>(1);
+		let provider = provider_of::<T>(ids[0]);
 		let info = vec![b'a'; T::MaxAccessInfoLen::get() as usize];
 		let runs_out = Pallet::<T>::runs_out_at(&Deployments::<T>::get(ids[0]).unwrap(), System::<T>::block_number());
 		crowd_deadlines::<T>(runs_out);
@@ -125,8 +140,9 @@ mod benchmarks {
 
 	#[benchmark]
 	fn report_failed() {
-		let (provider, _, ids) = subscribed::<T>(1);
-		deploy_all::<T>(&provider, &ids);
+		let (_, _, ids) = subscribed::<T>(1);
+		let provider = provider_of::<T>(ids[0]);
+		deploy_all::<T>(&ids);
 		advance::<T>(10);
 		crowd_deadlines::<T>(System::<T>::block_number().saturating_add(T::FinishedRetention::get()));
 		let reason = vec![b'r'; T::MaxReasonLen::get() as usize];
@@ -137,10 +153,11 @@ mod benchmarks {
 
 	#[benchmark]
 	fn report_terminated() {
-		let (provider, consumer, ids) = subscribed::<T>(1);
-		deploy_all::<T>(&provider, &ids);
+		let (_, _, ids) = subscribed::<T>(1);
+		let provider = provider_of::<T>(ids[0]);
+		deploy_all::<T>(&ids);
 		advance::<T>(10);
-		Pallet::<T>::cancel(RawOrigin::Signed(consumer).into(), ids[0]).expect("cancels");
+		cancel_all::<T>(&ids);
 		crowd_deadlines::<T>(System::<T>::block_number().saturating_add(T::FinishedRetention::get()));
 		#[extrinsic_call]
 		_(RawOrigin::Signed(provider), ids[0]);
@@ -149,8 +166,9 @@ mod benchmarks {
 
 	#[benchmark]
 	fn top_up() {
-		let (provider, consumer, ids) = subscribed::<T>(1);
-		deploy_all::<T>(&provider, &ids);
+		let (_, _, ids) = subscribed::<T>(1);
+		let consumer = consumer_of::<T>(ids[0]);
+		deploy_all::<T>(&ids);
 		advance::<T>(10);
 		let d = Deployments::<T>::get(ids[0]).unwrap();
 		crowd_deadlines::<T>(d.deadline.saturating_add(1_000_000u32.into()));
@@ -161,8 +179,9 @@ mod benchmarks {
 
 	#[benchmark]
 	fn cancel() {
-		let (provider, consumer, ids) = subscribed::<T>(1);
-		deploy_all::<T>(&provider, &ids);
+		let (_, _, ids) = subscribed::<T>(1);
+		let consumer = consumer_of::<T>(ids[0]);
+		deploy_all::<T>(&ids);
 		advance::<T>(10);
 		crowd_deadlines::<T>(System::<T>::block_number().saturating_add(T::TeardownTimeout::get()));
 		#[extrinsic_call]
@@ -172,8 +191,9 @@ mod benchmarks {
 
 	#[benchmark]
 	fn settle() {
-		let (provider, consumer, ids) = subscribed::<T>(1);
-		deploy_all::<T>(&provider, &ids);
+		let (_, _, ids) = subscribed::<T>(1);
+		let consumer = consumer_of::<T>(ids[0]);
+		deploy_all::<T>(&ids);
 		advance::<T>(10);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(consumer), ids[0]);
@@ -195,8 +215,8 @@ mod benchmarks {
 
 	#[benchmark]
 	fn expire_running(n: Linear<0, { T::MaxDeadlinesPerBlock::get() }>) {
-		let (provider, _, ids) = subscribed::<T>(n);
-		deploy_all::<T>(&provider, &ids);
+		let (_, _, ids) = subscribed::<T>(n);
+		deploy_all::<T>(&ids);
 		let at = run_hook_at_deadline::<T>(&ids);
 		#[block]
 		{
@@ -209,12 +229,10 @@ mod benchmarks {
 
 	#[benchmark]
 	fn expire_terminating(n: Linear<0, { T::MaxDeadlinesPerBlock::get() }>) {
-		let (provider, consumer, ids) = subscribed::<T>(n);
-		deploy_all::<T>(&provider, &ids);
+		let (_, _, ids) = subscribed::<T>(n);
+		deploy_all::<T>(&ids);
 		advance::<T>(10);
-		for id in &ids {
-			Pallet::<T>::cancel(RawOrigin::Signed(consumer.clone()).into(), *id).expect("cancels");
-		}
+		cancel_all::<T>(&ids);
 		let at = run_hook_at_deadline::<T>(&ids);
 		#[block]
 		{
@@ -227,9 +245,9 @@ mod benchmarks {
 
 	#[benchmark]
 	fn purge_finished(n: Linear<0, { T::MaxDeadlinesPerBlock::get() }>) {
-		let (provider, _, ids) = subscribed::<T>(n);
+		let (_, _, ids) = subscribed::<T>(n);
 		for id in &ids {
-			Pallet::<T>::report_failed(RawOrigin::Signed(provider.clone()).into(), *id, vec![b'x'])
+			Pallet::<T>::report_failed(RawOrigin::Signed(provider_of::<T>(*id)).into(), *id, vec![b'x'])
 				.expect("fails");
 		}
 		let at = run_hook_at_deadline::<T>(&ids);

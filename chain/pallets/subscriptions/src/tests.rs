@@ -538,3 +538,41 @@ fn a_stale_index_entry_is_ignored() {
 		assert_eq!(state(id), DeploymentState::Awarded);
 	});
 }
+
+#[test]
+fn extreme_values_saturate_instead_of_panicking() {
+	new_test_ext().execute_with(|| {
+		// A price so high that price × blocks overflows u64 after two blocks.
+		let huge = u64::MAX / 2;
+		assert_ok!(DinfraProviders::set_offer(RuntimeOrigin::signed(PROVIDER_B), TYPE, u32::MAX, huge));
+		let rich = 5;
+		Balances::force_set_balance(RuntimeOrigin::root(), rich, u64::MAX / 2 + 1_000).unwrap();
+		assert_ok!(DinfraSubscriptions::subscribe(
+			RuntimeOrigin::signed(rich),
+			TYPE,
+			CID.to_vec(),
+			huge,
+			AssignmentStrategy::CapacityBased,
+			Some(PROVIDER_B)
+		));
+		let id = NextDeploymentId::<Test>::get() - 1;
+		assert_ok!(DinfraSubscriptions::report_deployed(RuntimeOrigin::signed(PROVIDER_B), id, vec![]));
+		assert_eq!(Deployments::<Test>::get(id).unwrap().deadline, 2, "one block affordable");
+		System::set_block_number(1_000_000);
+		// The deadline passed without the hook (as if blocks were skipped): settlement still
+		// pays at most the deposit.
+		assert_ok!(DinfraSubscriptions::settle(RuntimeOrigin::signed(OTHER), id));
+		let d = Deployments::<Test>::get(id).unwrap();
+		assert_eq!((d.paid, d.deposit), (huge, 0));
+
+		// Top-ups of the largest amounts fail cleanly for lack of funds.
+		assert_noop!(
+			DinfraSubscriptions::top_up(RuntimeOrigin::signed(rich), id, u64::MAX),
+			TokenError::FundsUnavailable
+		);
+		// Deadlines near the end of time saturate rather than wrap.
+		System::set_block_number(u64::MAX - 1);
+		assert_ok!(DinfraSubscriptions::cancel(RuntimeOrigin::signed(rich), id));
+		assert_eq!(Deployments::<Test>::get(id).unwrap().deadline, u64::MAX);
+	});
+}

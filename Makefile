@@ -41,8 +41,9 @@ dev-status: ## Show which dev stack services run
 
 test: setup test-chain test-unit test-integration ## Run every test
 
-test-chain: ## Rust: pallet unit tests and benchmark tests on the mock runtimes
+test-chain: ## Rust: pallet unit and benchmark tests, runner tests, the parachain shape's compile check
 	$(CARGO_ENV) cd chain && $$CARGO test --locked --workspace --features runtime-benchmarks
+	$(SCRIPTS)/check-parachain.sh
 
 test-unit: ## Python unit tests (no services)
 	$(PYTEST) tests/unit

@@ -16,6 +16,15 @@ export CARGO_TARGET_DIR="$DINFRA_CACHE/target"
 WASM_TARGET_DIR="$DINFRA_CACHE/target-wasm"
 RUNTIME_WASM="$WASM_TARGET_DIR/wasm32v1-none/release/dinfra_runtime.wasm"
 
+# Cargo for the runtime's wasm: wasm32v1-none, core and alloc built from rust-src
+# (RUSTC_BOOTSTRAP for -Zbuild-std), and the flags substrate-wasm-builder uses.
+wasm_cargo() {
+  RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$WASM_TARGET_DIR" \
+  RUSTFLAGS="-C target-cpu=mvp -C target-feature=-sign-ext -C link-arg=--export-table \
+-C link-arg=--export=__heap_base -C link-arg=--import-memory -C linker=/usr/lib/llvm-22/bin/wasm-ld \
+--cfg substrate_runtime" "$CARGO" "$@"
+}
+
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 

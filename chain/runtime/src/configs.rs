@@ -39,11 +39,23 @@ impl frame_system::Config for Runtime {
 	type AccountData = pallet_balances::AccountData<Balance>;
 	type SS58Prefix = SS58Prefix;
 	type MaxConsumers = ConstU32<16>;
+	/// As a parachain, code upgrades go through the relay chain. (Both arms are spelled
+	/// out: `derive_impl` would not fill in a default for an item that `cfg` removes.)
+	#[cfg(feature = "parachain")]
+	type OnSetCode = polkadot_sdk::cumulus_pallet_parachain_system::ParachainSetCode<Self>;
+	#[cfg(not(feature = "parachain"))]
+	type OnSetCode = ();
 }
+
+/// As a parachain, Aura checks each block's timestamp against its slot.
+#[cfg(feature = "parachain")]
+type OnTimestampSet = Aura;
+#[cfg(not(feature = "parachain"))]
+type OnTimestampSet = ();
 
 impl pallet_timestamp::Config for Runtime {
 	type Moment = u64;
-	type OnTimestampSet = ();
+	type OnTimestampSet = OnTimestampSet;
 	type MinimumPeriod = ConstU64<0>;
 	type WeightInfo = ();
 }

@@ -20,7 +20,8 @@ fn development() -> Value {
 	let endowed: Vec<(AccountId, Balance)> =
 		Sr25519Keyring::well_known().map(|k| (k.to_account_id(), DEV_ENDOWMENT)).collect();
 	let alice = Sr25519Keyring::Alice.to_account_id();
-	json!({
+	#[allow(unused_mut)]
+	let mut preset = json!({
 		"balances": { "balances": endowed },
 		"sudo": { "key": Some(alice.clone()) },
 		"dinfraProviders": {
@@ -30,7 +31,15 @@ fn development() -> Value {
 				CLOUDSTACK_VM_SCHEMA_CID.as_bytes().to_vec(),
 			)],
 		},
-	})
+	});
+	#[cfg(feature = "parachain")]
+	{
+		// Alice authors blocks with her sr25519 key as Aura authority.
+		let aura: crate::parachain::AuraId = Sr25519Keyring::Alice.public().into();
+		preset["parachainInfo"] = json!({ "parachainId": crate::parachain::DEV_PARA_ID });
+		preset["aura"] = json!({ "authorities": vec![aura] });
+	}
+	preset
 }
 
 /// The JSON patch of preset `id`, if there is one.

@@ -1,8 +1,9 @@
 //! # DINFRA runtime
 //!
 //! A FRAME runtime with balances, timestamp, transaction payment, sudo (for development)
-//! and the two DINFRA pallets. It is a solo-chain runtime for the local dev chain; see
-//! `docs/chain.md` for how the same pallets and configuration become a parachain runtime.
+//! and the two DINFRA pallets. Built as is, it is the runtime of the local dev chain. With
+//! the `parachain` feature it also carries cumulus and Aura (`parachain.rs`), so that a
+//! collator such as the omni-node runs it as a parachain.
 //!
 //! Off-chain tools (python `substrate-interface`) decode everything through the V14
 //! metadata, so the extrinsic format stays v4 with the classic transaction extensions.
@@ -17,6 +18,8 @@ use alloc::vec::Vec;
 mod apis;
 pub mod configs;
 pub mod genesis_config_presets;
+#[cfg(feature = "parachain")]
+pub mod parachain;
 
 use polkadot_sdk::{
 	frame_support::weights::{constants::WEIGHT_REF_TIME_PER_SECOND, Weight},
@@ -106,6 +109,10 @@ pub type Executive = frame_executive::Executive<
 	AllPalletsWithSystem,
 >;
 
+// The DINFRA pallets and the FRAME basics, in both shapes. The parachain shape adds cumulus
+// and Aura; `cfg` on the invocation (not on pallet lines) keeps the optional crates out of
+// the dev build entirely.
+#[cfg(not(feature = "parachain"))]
 frame_support::construct_runtime!(
 	pub enum Runtime {
 		System: frame_system = 0,
@@ -113,6 +120,25 @@ frame_support::construct_runtime!(
 		Balances: pallet_balances = 2,
 		TransactionPayment: pallet_transaction_payment = 3,
 		Sudo: pallet_sudo = 4,
+
+		DinfraProviders: pallet_dinfra_providers = 20,
+		DinfraSubscriptions: pallet_dinfra_subscriptions = 21,
+	}
+);
+
+#[cfg(feature = "parachain")]
+frame_support::construct_runtime!(
+	pub enum Runtime {
+		System: frame_system = 0,
+		// Its inherent (relay-chain validation data) must come first in a block.
+		ParachainSystem: cumulus_pallet_parachain_system = 10,
+		Timestamp: pallet_timestamp = 1,
+		ParachainInfo: staging_parachain_info = 11,
+		Balances: pallet_balances = 2,
+		TransactionPayment: pallet_transaction_payment = 3,
+		Sudo: pallet_sudo = 4,
+		Aura: pallet_aura = 12,
+		AuraExt: cumulus_pallet_aura_ext = 13,
 
 		DinfraProviders: pallet_dinfra_providers = 20,
 		DinfraSubscriptions: pallet_dinfra_subscriptions = 21,

@@ -46,9 +46,11 @@ test-chain: ## Rust: pallet unit and benchmark tests, runner tests, the parachai
 	$(SCRIPTS)/check-parachain.sh
 
 test-unit: ## Python unit tests (no services)
+	$(SCRIPTS)/setup-collection.sh
 	$(PYTEST) tests/unit
 
 test-integration: wasm ## Python tests against a real dev stack (started and stopped here)
+	$(SCRIPTS)/setup-collection.sh
 	$(SCRIPTS)/with-dev-stack.sh $(PYTEST) tests/integration
 
 demo: wasm ## The main job on the local dev stack

@@ -1,10 +1,16 @@
 """Shared pytest settings: where the dev stack is."""
 import os
 import pathlib
+import sys
 
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+COLLECTIONS = ROOT / ".dev" / "collections"
+
+# The checkout, importable as ansible_collections.dinfra.chain (scripts/setup-collection.sh).
+if str(COLLECTIONS) not in sys.path:
+    sys.path.insert(0, str(COLLECTIONS))
 
 
 def dev_env() -> dict:

@@ -1,0 +1,44 @@
+"""Running the real ansible CLIs against this checkout as the dinfra.chain collection."""
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[3]
+COLLECTIONS = ROOT / ".dev" / "collections"
+BIN = pathlib.Path(sys.executable).parent
+
+# The ansible-core releases the tests run the CLIs of (scripts/setup-python.sh installs both).
+CONTROLLERS = {"core-2.19": BIN, "core-2.18": ROOT / ".dev" / "venv-core218" / "bin"}
+
+
+def ansible_env(bin_dir=BIN, **overrides):
+    env = dict(os.environ)
+    env.update(
+        ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS),
+        ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED="true",
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_PYTHON_INTERPRETER=sys.executable,
+        PATH=f"{bin_dir}:{env.get('PATH', '')}",
+    )
+    env.update(overrides)
+    return env
+
+
+def run(args, env, cwd=None, timeout=300, bin_dir=BIN):
+    return subprocess.run(
+        [str(bin_dir / args[0]), *args[1:]], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout
+    )
+
+
+@pytest.fixture
+def inventory_list():
+    def list_inventory(path, env):
+        result = run(["ansible-inventory", "-i", str(path), "--list"], env)
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
+
+    return list_inventory

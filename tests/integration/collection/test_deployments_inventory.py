@@ -1,0 +1,188 @@
+"""The dinfra.chain.deployments inventory on the real dev chain, through ansible-inventory
+and ansible-playbook: hosts, groups, variables, unsafe chain text, and a node that is down."""
+import hashlib
+import json
+import textwrap
+
+import pytest
+from substrateinterface import Keypair, SubstrateInterface
+
+from ansible_cli import CONTROLLERS, ansible_env, inventory_list, run  # noqa: F401 (fixture)
+
+PRICE = 10**10
+JINJA_NAME = "{{ lookup('pipe', 'id') }} cloud"
+
+
+def submit(chain, who, pallet, call, params):
+    extrinsic = chain.create_signed_extrinsic(
+        call=chain.compose_call(call_module=pallet, call_function=call, call_params=params), keypair=who
+    )
+    receipt = chain.submit_extrinsic(extrinsic, wait_for_finalization=True)
+    assert receipt.is_success, receipt.error_message
+    return receipt
+
+
+def awarded_id(receipt):
+    for e in receipt.triggered_events:
+        if e.value["event"]["event_id"] == "DeploymentAwarded":
+            return e.value["event"]["attributes"]["id"]
+    raise AssertionError("no DeploymentAwarded event")
+
+
+@pytest.fixture(scope="module")
+def provider_with_deployments(node_url, tmp_path_factory):
+    """A provider with one awarded and one running deployment whose access info is Jinja
+    that would create a marker file if it were ever evaluated."""
+    marker = tmp_path_factory.mktemp("marker") / "pwned"
+    access_info = f"{{{{ lookup('pipe', 'touch {marker}') }}}} 203.0.113.9 ssh:22"
+    chain = SubstrateInterface(url=node_url, ws_options={"timeout": 30})
+    provider = Keypair.create_from_uri("//Alice//stash")
+    consumer = Keypair.create_from_uri("//Bob//stash")
+    if chain.query("DinfraProviders", "Providers", [provider.ss58_address]).value is None:
+        submit(chain, provider, "DinfraProviders", "register_provider", {"name": JINJA_NAME})
+    submit(chain, provider, "DinfraProviders", "set_offer", {"type_id": 0, "capacity": 100, "price_per_block": PRICE})
+    ids = []
+    for _ in range(2):
+        receipt = submit(
+            chain,
+            consumer,
+            "DinfraSubscriptions",
+            "subscribe",
+            {
+                "type_id": 0,
+                "descriptor_cid": "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy",
+                "deposit": 1000 * PRICE,
+                "strategy": "RoundRobin",
+                "provider": provider.ss58_address,
+            },
+        )
+        ids.append(awarded_id(receipt))
+    submit(chain, provider, "DinfraSubscriptions", "report_deployed", {"id": ids[1], "access_info": access_info})
+    chain.close()
+    return {
+        "provider": provider.ss58_address,
+        "consumer": consumer.ss58_address,
+        "awarded": ids[0],
+        "running": ids[1],
+        "access_info": access_info,
+        "marker": marker,
+    }
+
+
+def unsafe(value):
+    """The text of a value ansible-inventory printed as unsafe (ansible-core 2.19 writes
+    `{"__ansible_unsafe": text}`); fails if the value was not marked unsafe."""
+    assert isinstance(value, dict) and set(value) == {"__ansible_unsafe"}, f"not marked unsafe: {value!r}"
+    return value["__ansible_unsafe"]
+
+
+def write_inventory(tmp_path, provider, extra=""):
+    path = tmp_path / "deployments.dinfra.yml"
+    path.write_text(
+        textwrap.dedent(
+            f"""\
+            plugin: dinfra.chain.deployments
+            provider: {provider}
+            keyed_groups:
+              - key: dinfra_consumer
+                prefix: consumer
+            """
+        )
+        + extra
+    )
+    return path
+
+
+def test_lists_hosts_groups_and_variables(node_url, tmp_path, provider_with_deployments, inventory_list):
+    d = provider_with_deployments
+    inventory = inventory_list(write_inventory(tmp_path, d["provider"]), ansible_env(DINFRA_NODE_URL=node_url))
+    awarded, running = f"deployment-{d['awarded']}", f"deployment-{d['running']}"
+    hostvars = inventory["_meta"]["hostvars"]
+    assert {awarded, running} <= set(hostvars)
+    assert awarded in inventory["dinfra_state_awarded"]["hosts"]
+    assert running not in inventory["dinfra_state_awarded"]["hosts"]
+    assert running in inventory["dinfra_state_running"]["hosts"]
+    assert {awarded, running} <= set(inventory["dinfra_type_cloudstack_vm"]["hosts"])
+    consumer_group = "consumer_" + d["consumer"]
+    assert {awarded, running} <= set(inventory[consumer_group]["hosts"])
+    assert all(unsafe(v["dinfra_provider"]) == d["provider"] for v in hostvars.values())
+
+    v = hostvars[running]
+    assert v["dinfra_deployment_id"] == d["running"]
+    assert (unsafe(v["dinfra_provider"]), unsafe(v["dinfra_consumer"])) == (d["provider"], d["consumer"])
+    assert (v["dinfra_type_id"], unsafe(v["dinfra_type_name"])) == (0, "cloudstack-vm")
+    assert unsafe(v["dinfra_state"]) == "running" and v["dinfra_state_reason"] is None
+    assert unsafe(v["dinfra_descriptor_cid"]).startswith("bafkrei")
+    assert v["dinfra_price_per_block"] == PRICE
+    assert v["dinfra_deposit_remaining"] <= 1000 * PRICE
+    assert v["dinfra_runs_out_at"] > v["dinfra_read_at_block"]
+    assert unsafe(v["dinfra_access_info"]) == d["access_info"]
+    assert v["dinfra_inventory_read_at_block"] == v["dinfra_read_at_block"]
+    assert hostvars[awarded]["dinfra_runs_out_at"] is None
+
+
+@pytest.mark.parametrize("controller", sorted(CONTROLLERS))
+def test_chain_text_is_never_templated(node_url, tmp_path, provider_with_deployments, controller):
+    """On ansible-core 2.18 inventory strings are templated unless the plugin marks them
+    unsafe; on 2.19 they are untrusted by default. Both must leave chain text alone."""
+    d = provider_with_deployments
+    bin_dir = CONTROLLERS[controller]
+    inventory = write_inventory(tmp_path, d["provider"])
+    playbook = tmp_path / "show.yml"
+    playbook.write_text(
+        textwrap.dedent(
+            """\
+            - hosts: dinfra_state_running
+              connection: local
+              gather_facts: false
+              tasks:
+                - name: The access info is the chain's text, verbatim
+                  ansible.builtin.assert:
+                    that: (dinfra_access_info | hash('sha256')) == expected_sha256
+                - name: Using it in a template does not evaluate it either
+                  ansible.builtin.copy:
+                    content: "{{ dinfra_access_info }}"
+                    dest: "{{ out }}"
+            """
+        )
+    )
+    out = tmp_path / "rendered.txt"
+    # Only a digest of the expected text goes on the command line: extra vars are trusted
+    # input that Ansible would template.
+    extra = json.dumps({"expected_sha256": hashlib.sha256(d["access_info"].encode()).hexdigest(), "out": str(out)})
+    result = run(
+        ["ansible-playbook", "-i", str(inventory), str(playbook), "-e", extra, "--limit", f"deployment-{d['running']}"],
+        ansible_env(bin_dir, DINFRA_NODE_URL=node_url),
+        bin_dir=bin_dir,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert out.read_text() == d["access_info"]
+    assert not d["marker"].exists(), "chain text was evaluated as a template"
+
+
+def test_filters_by_state_and_type(node_url, tmp_path, provider_with_deployments, inventory_list):
+    d = provider_with_deployments
+    env = ansible_env(DINFRA_NODE_URL=node_url)
+    running_only = inventory_list(write_inventory(tmp_path, d["provider"], "states: [running]\n"), env)
+    assert f"deployment-{d['running']}" in running_only["_meta"]["hostvars"]
+    assert f"deployment-{d['awarded']}" not in running_only["_meta"]["hostvars"]
+    assert {unsafe(v["dinfra_state"]) for v in running_only["_meta"]["hostvars"].values()} == {"running"}
+    (tmp_path / "other").mkdir()
+    no_such_type = inventory_list(write_inventory(tmp_path / "other", d["provider"], "types: [substrate-node]\n"), env)
+    assert no_such_type["_meta"]["hostvars"] == {}
+
+
+def test_provider_derived_from_the_signer(node_url, tmp_path, provider_with_deployments, inventory_list):
+    path = tmp_path / "deployments.dinfra.yml"
+    path.write_text("plugin: dinfra.chain.deployments\n")
+    env = ansible_env(DINFRA_NODE_URL=node_url, DINFRA_SIGNER_SECRET="//Alice//stash")
+    inventory = inventory_list(path, env)
+    assert f"deployment-{provider_with_deployments['running']}" in inventory["_meta"]["hostvars"]
+
+
+def test_a_node_that_is_down_fails_the_inventory(tmp_path, provider_with_deployments):
+    path = write_inventory(tmp_path, provider_with_deployments["provider"])
+    result = run(["ansible-inventory", "-i", str(path), "--list"], ansible_env(DINFRA_NODE_URL="ws://127.0.0.1:9"))
+    assert result.returncode != 0
+    assert "cannot connect to ws://127.0.0.1:9" in result.stderr
+    assert "deployment-" not in result.stdout

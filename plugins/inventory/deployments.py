@@ -83,7 +83,7 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructa
 from ansible.utils.unsafe_proxy import wrap_var
 
 from ansible_collections.dinfra.chain.plugins.module_utils.chain import ChainClient, ChainError
-from ansible_collections.dinfra.chain.plugins.module_utils.deployments import provider_deployments
+from ansible_collections.dinfra.chain.plugins.module_utils.deployments import account_deployments, inventory_vars
 from ansible_collections.dinfra.chain.plugins.module_utils.keys import SignerSecretError, keypair_from_secret
 
 
@@ -120,9 +120,12 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 self.get_option("node_url"), timeout=self.get_option("timeout"), read_at=self.get_option("read_at")
             ) as client:
                 block_hash, block_number = client.head()
-                deployments = provider_deployments(
-                    client, self._provider_address(), block_hash, block_number, self.get_option("max_deployments")
-                )
+                deployments = [
+                    inventory_vars(record, block_number, block_hash)
+                    for record in account_deployments(
+                        client, "provider", self._provider_address(), block_hash, self.get_option("max_deployments")
+                    )
+                ]
         except ChainError as exc:
             raise AnsibleError(f"dinfra.chain.deployments: {exc}") from None
         return {"block_number": block_number, "block_hash": block_hash, "deployments": deployments}

@@ -34,28 +34,33 @@ def state_of(raw):
     return state, reason
 
 
-def deployment_vars(deployment_id, raw, type_names, block_number, block_hash):
-    """The variables of one deployment, as the inventory and deployment_info return them."""
+def deployment_record(deployment_id, raw, type_names):
+    """One deployment as playbooks see it, from its decoded chain record."""
     state, reason = state_of(raw["state"])
     return {
-        "dinfra_deployment_id": deployment_id,
-        "dinfra_consumer": raw["consumer"],
-        "dinfra_provider": raw["provider"],
-        "dinfra_type_id": raw["type_id"],
-        "dinfra_type_name": type_names.get(raw["type_id"]),
-        "dinfra_descriptor_cid": raw["descriptor_cid"],
-        "dinfra_price_per_block": raw["price_per_block"],
-        "dinfra_deposit_remaining": raw["deposit"],
-        "dinfra_paid": raw["paid"],
+        "id": deployment_id,
+        "consumer": raw["consumer"],
+        "provider": raw["provider"],
+        "type_id": raw["type_id"],
+        "type_name": type_names.get(raw["type_id"]),
+        "descriptor_cid": raw["descriptor_cid"],
+        "price_per_block": raw["price_per_block"],
+        "deposit_remaining": raw["deposit"],
+        "paid": raw["paid"],
         # The block the deposit runs out at is only fixed once billing starts.
-        "dinfra_runs_out_at": raw["deadline"] if state == "running" else None,
-        "dinfra_state": state,
-        "dinfra_state_reason": reason,
-        "dinfra_access_info": raw["access_info"],
-        "dinfra_awarded_at": raw["awarded_at"],
-        "dinfra_read_at_block": block_number,
-        "dinfra_read_at_block_hash": block_hash,
+        "runs_out_at": raw["deadline"] if state == "running" else None,
+        "state": state,
+        "state_reason": reason,
+        "access_info": raw["access_info"],
+        "awarded_at": raw["awarded_at"],
     }
+
+
+def inventory_vars(record, block_number, block_hash):
+    """Host variables of a deployment: its record, prefixed ``dinfra_``, and the block read."""
+    host_vars = {("dinfra_deployment_id" if key == "id" else f"dinfra_{key}"): value for key, value in record.items()}
+    host_vars.update(dinfra_read_at_block=block_number, dinfra_read_at_block_hash=block_hash)
+    return host_vars
 
 
 def deployment_type_names(client, block_hash, type_ids):
@@ -65,14 +70,22 @@ def deployment_type_names(client, block_hash, type_ids):
     return {type_id: (value or {}).get("name") for type_id, value in types.items()}
 
 
-def provider_deployments(client, provider, block_hash, block_number, limit):
-    """Every deployment listed for ``provider`` at ``block_hash``, as variables, without
-    scanning other providers' deployments: the ids come from the ProviderDeployments prefix."""
-    ids = [key for key, _ in client.query_keys(SUBSCRIPTIONS, "ProviderDeployments", [provider], block_hash, limit)]
-    records = client.query_many(SUBSCRIPTIONS, "Deployments", ids, block_hash)
-    missing = [i for i, r in records.items() if r is None]
+def records(client, ids, block_hash):
+    """{id: record} of the deployments with these ids; an id with no record maps to None."""
+    raw = client.query_many(SUBSCRIPTIONS, "Deployments", list(ids), block_hash)
+    names = deployment_type_names(client, block_hash, [r["type_id"] for r in raw.values() if r is not None])
+    return {i: (deployment_record(i, r, names) if r is not None else None) for i, r in raw.items()}
+
+
+def account_deployments(client, role, account, block_hash, limit):
+    """The records of every deployment where ``account`` is the provider (role "provider") or
+    the consumer (role "consumer"), from that account's index: other accounts' deployments
+    are never read."""
+    index = {"provider": "ProviderDeployments", "consumer": "ConsumerDeployments"}[role]
+    ids = [key for key, _ in client.query_keys(SUBSCRIPTIONS, index, [account], block_hash, limit)]
+    found = records(client, ids, block_hash)
+    missing = [i for i, r in found.items() if r is None]
     if missing:
         # The index and the records are written together; a gap means a broken read.
-        raise ChainUnavailable(f"deployments {missing} are indexed for {provider} but have no record")
-    names = deployment_type_names(client, block_hash, [r["type_id"] for r in records.values()])
-    return [deployment_vars(i, records[i], names, block_number, block_hash) for i in sorted(records)]
+        raise ChainUnavailable(f"deployments {missing} are indexed for {account} but have no record")
+    return [found[i] for i in sorted(found)]

@@ -3,7 +3,7 @@ import pytest
 
 from ansible_collections.dinfra.chain.plugins.inventory.deployments import group_name
 from ansible_collections.dinfra.chain.plugins.module_utils.chain import ChainUnavailable
-from ansible_collections.dinfra.chain.plugins.module_utils.deployments import deployment_vars, state_of
+from ansible_collections.dinfra.chain.plugins.module_utils.deployments import deployment_record, inventory_vars, state_of
 
 RECORD = {
     "consumer": "5C",
@@ -43,7 +43,7 @@ def test_unknown_states_are_errors_not_guesses(raw):
 
 
 def test_running_deployment_vars():
-    v = deployment_vars(7, RECORD, {0: "cloudstack-vm"}, 20, "0xabc")
+    v = inventory_vars(deployment_record(7, RECORD, {0: "cloudstack-vm"}), 20, "0xabc")
     assert v["dinfra_deployment_id"] == 7
     assert v["dinfra_type_name"] == "cloudstack-vm"
     assert (v["dinfra_state"], v["dinfra_state_reason"]) == ("running", None)
@@ -52,9 +52,10 @@ def test_running_deployment_vars():
 
 
 def test_runs_out_at_is_only_known_while_running():
-    v = deployment_vars(7, dict(RECORD, state="Awarded"), {}, 20, "0xabc")
-    assert v["dinfra_runs_out_at"] is None
-    assert v["dinfra_type_name"] is None
+    r = deployment_record(7, dict(RECORD, state="Awarded"), {})
+    assert r["runs_out_at"] is None
+    assert r["type_name"] is None
+    assert (r["id"], r["deposit_remaining"], r["paid"]) == (7, 90, 10)
 
 
 @pytest.mark.parametrize(

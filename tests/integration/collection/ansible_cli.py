@@ -42,3 +42,34 @@ def inventory_list():
         return json.loads(result.stdout)
 
     return list_inventory
+
+
+_ONE_TASK = """\
+- hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: The module under test
+      {module}: {args}
+      register: outcome
+      ignore_errors: true
+    - name: Keep its result
+      check_mode: false
+      ansible.builtin.copy:
+        content: "{{{{ outcome | to_json }}}}"
+        dest: "{out}"
+"""
+
+
+def run_module(tmp_path, module, args, *flags, **env):
+    """Runs one task of ``module`` with ``args`` through ansible-playbook; returns what it
+    registered (its result, or its failure)."""
+    import json
+    import uuid
+
+    name = uuid.uuid4().hex[:8]
+    out, playbook = tmp_path / f"{name}.json", tmp_path / f"{name}.yml"
+    playbook.write_text(_ONE_TASK.format(module=module, args=json.dumps(args), out=out))
+    result = run(["ansible-playbook", "-i", "localhost,", str(playbook), *flags], ansible_env(**env))
+    assert result.returncode == 0, result.stdout + result.stderr
+    return json.loads(out.read_text())

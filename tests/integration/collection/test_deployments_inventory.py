@@ -5,69 +5,9 @@ import json
 import textwrap
 
 import pytest
-from substrateinterface import Keypair, SubstrateInterface
 
 from ansible_cli import CONTROLLERS, ansible_env, inventory_list, run  # noqa: F401 (fixture)
-
-PRICE = 10**10
-JINJA_NAME = "{{ lookup('pipe', 'id') }} cloud"
-
-
-def submit(chain, who, pallet, call, params):
-    extrinsic = chain.create_signed_extrinsic(
-        call=chain.compose_call(call_module=pallet, call_function=call, call_params=params), keypair=who
-    )
-    receipt = chain.submit_extrinsic(extrinsic, wait_for_finalization=True)
-    assert receipt.is_success, receipt.error_message
-    return receipt
-
-
-def awarded_id(receipt):
-    for e in receipt.triggered_events:
-        if e.value["event"]["event_id"] == "DeploymentAwarded":
-            return e.value["event"]["attributes"]["id"]
-    raise AssertionError("no DeploymentAwarded event")
-
-
-@pytest.fixture(scope="module")
-def provider_with_deployments(node_url, tmp_path_factory):
-    """A provider with one awarded and one running deployment whose access info is Jinja
-    that would create a marker file if it were ever evaluated."""
-    marker = tmp_path_factory.mktemp("marker") / "pwned"
-    access_info = f"{{{{ lookup('pipe', 'touch {marker}') }}}} 203.0.113.9 ssh:22"
-    chain = SubstrateInterface(url=node_url, ws_options={"timeout": 30})
-    provider = Keypair.create_from_uri("//Alice//stash")
-    consumer = Keypair.create_from_uri("//Bob//stash")
-    if chain.query("DinfraProviders", "Providers", [provider.ss58_address]).value is None:
-        submit(chain, provider, "DinfraProviders", "register_provider", {"name": JINJA_NAME})
-    submit(chain, provider, "DinfraProviders", "set_offer", {"type_id": 0, "capacity": 100, "price_per_block": PRICE})
-    ids = []
-    for _ in range(2):
-        receipt = submit(
-            chain,
-            consumer,
-            "DinfraSubscriptions",
-            "subscribe",
-            {
-                "type_id": 0,
-                "descriptor_cid": "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy",
-                "deposit": 1000 * PRICE,
-                "strategy": "RoundRobin",
-                "provider": provider.ss58_address,
-            },
-        )
-        ids.append(awarded_id(receipt))
-    submit(chain, provider, "DinfraSubscriptions", "report_deployed", {"id": ids[1], "access_info": access_info})
-    chain.close()
-    return {
-        "provider": provider.ss58_address,
-        "consumer": consumer.ss58_address,
-        "awarded": ids[0],
-        "running": ids[1],
-        "access_info": access_info,
-        "marker": marker,
-    }
-
+from chain_fixtures import PRICE, provider_with_deployments  # noqa: F401 (fixture)
 
 def unsafe(value):
     """The text of a value ansible-inventory printed as unsafe (ansible-core 2.19 writes

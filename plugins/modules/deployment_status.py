@@ -1,0 +1,172 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: DINFRA developers
+# Apache License 2.0 (see LICENSE)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: deployment_status
+short_description: Report a DINFRA deployment deployed, failed or terminated (provider side)
+version_added: 0.1.0
+description:
+  - The provider's report on a deployment awarded to it, signed with O(signer_secret).
+  - C(deployed) starts billing (or, on a running deployment, replaces its access info);
+    C(failed) refunds the consumer; C(terminated) settles after teardown.
+  - Idempotent. The deployment is read first; reporting the state it is already in changes
+    nothing, and so does C(terminated) for a deployment the chain already terminated.
+extends_documentation_fragment:
+  - dinfra.chain.connection.modules
+attributes:
+  check_mode:
+    support: full
+    description: Reads the deployment and reports what would change, without signing.
+  diff_mode:
+    support: full
+    description: Shows the deployment's state and access info before and after.
+options:
+  id:
+    description: The deployment.
+    type: int
+    required: true
+  state:
+    description: What to report.
+    type: str
+    required: true
+    choices: [deployed, failed, terminated]
+  access_info:
+    description:
+      - With O(state=deployed), how the consumer reaches the deployment (addresses,
+        ports). Public on chain. At most 256 bytes.
+    type: str
+    default: ""
+  reason:
+    description: With O(state=failed), why, in words the consumer can act on. At most 256 bytes.
+    type: str
+author:
+  - DINFRA developers
+"""
+
+EXAMPLES = r"""
+- name: Tell the chain the machine is up
+  dinfra.chain.deployment_status:
+    id: "{{ dinfra_deployment_id }}"
+    state: deployed
+    access_info: "{{ vm_ip }} ssh:22"
+
+- name: Refuse a descriptor that cannot be served
+  dinfra.chain.deployment_status:
+    id: "{{ dinfra_deployment_id }}"
+    state: failed
+    reason: "no template named {{ descriptor.template }} in this cloud"
+"""
+
+RETURN = r"""
+deployment:
+  description: The deployment after the report (before it, in check mode).
+  returned: success
+  type: dict
+  contains:
+    id: {description: Deployment id., type: int}
+    state: {description: Its state., type: str}
+    access_info: {description: Its access info., type: str}
+block_hash:
+  description: Block the report was included in; absent when nothing was submitted.
+  returned: changed and not check mode
+  type: str
+events:
+  description: The events the report emitted.
+  returned: changed and not check mode
+  type: list
+  elements: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.dinfra.chain.plugins.module_utils.ansible_chain import AnsibleChain, chain_argument_spec
+from ansible_collections.dinfra.chain.plugins.module_utils.chain import SUBSCRIPTIONS, ExtrinsicFailed
+from ansible_collections.dinfra.chain.plugins.module_utils.deployments import records
+
+# For each report: the states in which it is already true (nothing to do), and the call.
+REPORTS = {
+    "deployed": ("running", "report_deployed"),
+    "failed": ("failed", "report_failed"),
+    "terminated": ("terminated", "report_terminated"),
+}
+
+
+def needs_report(current, params):
+    """Whether the report would change anything on chain."""
+    done_state, _ = REPORTS[params["state"]]
+    if current["state"] != done_state:
+        return True
+    return params["state"] == "deployed" and current["access_info"] != params["access_info"]
+
+
+def report(chain):
+    params, module = chain.module.params, chain.module
+    block_hash, _ = chain.client.head()
+    current = records(chain.client, [params["id"]], block_hash)[params["id"]]
+    if current is None:
+        module.fail_json(msg=f"deployment {params['id']} does not exist (or was purged after it ended)", failure="not_found")
+    signer = chain.signer()
+    if current["provider"] != signer.ss58_address:
+        module.fail_json(
+            msg=f"deployment {params['id']} is assigned to {current['provider']}, not to the signer {signer.ss58_address}",
+            failure="not_the_provider",
+        )
+    if not needs_report(current, params):
+        return dict(changed=False, deployment=current)
+
+    after = dict(current, state=REPORTS[params["state"]][0])
+    if params["state"] == "deployed":
+        after["access_info"] = params["access_info"]
+    diff = dict(
+        before={k: current[k] for k in ("state", "access_info")},
+        after={k: after[k] for k in ("state", "access_info")},
+    )
+    if module.check_mode:
+        return dict(changed=True, deployment=current, diff=diff)
+
+    _, call = REPORTS[params["state"]]
+    args = {"id": params["id"]}
+    if params["state"] == "deployed":
+        args["access_info"] = params["access_info"]
+    elif params["state"] == "failed":
+        args["reason"] = params["reason"]
+    try:
+        result = chain.client.submit(signer, SUBSCRIPTIONS, call, args)
+    except ExtrinsicFailed:
+        # Another run may have made the same report in the meantime: read again before failing.
+        head, _ = chain.client.head()
+        now = records(chain.client, [params["id"]], head)[params["id"]]
+        if now is not None and not needs_report(now, params):
+            return dict(changed=False, deployment=now)
+        raise
+    head, _ = chain.client.head()
+    now = records(chain.client, [params["id"]], head)[params["id"]]
+    return dict(changed=True, deployment=now or after, diff=diff, block_hash=result["block_hash"], events=result["events"])
+
+
+def main():
+    argument_spec = chain_argument_spec()
+    argument_spec.update(
+        id=dict(type="int", required=True),
+        state=dict(type="str", required=True, choices=list(REPORTS)),
+        access_info=dict(type="str", default=""),
+        reason=dict(type="str"),
+    )
+    module = AnsibleModule(
+        argument_spec=argument_spec,
+        required_if=[("state", "failed", ("reason",))],
+        supports_check_mode=True,
+    )
+    for name, limit in (("access_info", 256), ("reason", 256)):
+        value = module.params[name]
+        if value is not None and len(value.encode("utf-8")) > limit:
+            module.fail_json(msg=f"{name} is {len(value.encode('utf-8'))} bytes; the chain takes at most {limit}")
+    AnsibleChain(module).run(report)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,142 @@
+"""dinfra.chain.deployment_status on the real dev chain: every report, idempotence, check
+mode, refusals with the pallet's error, and parallel reports from one signer."""
+import textwrap
+
+import pytest
+from substrateinterface import Keypair, SubstrateInterface
+
+from ansible_cli import ansible_env, run, run_module
+from chain_fixtures import PRICE, awarded_id, submit
+
+PROVIDER, CONSUMER = "//Charlie//stash", "//Dave//stash"
+
+
+@pytest.fixture(scope="module")
+def chain(node_url):
+    substrate = SubstrateInterface(url=node_url, ws_options={"timeout": 30})
+    provider = Keypair.create_from_uri(PROVIDER)
+    if substrate.query("DinfraProviders", "Providers", [provider.ss58_address]).value is None:
+        submit(substrate, provider, "DinfraProviders", "register_provider", {"name": "status tests"})
+    submit(substrate, provider, "DinfraProviders", "set_offer", {"type_id": 0, "capacity": 100, "price_per_block": PRICE})
+    yield substrate
+    substrate.close()
+
+
+@pytest.fixture
+def new_deployment(chain):
+    def subscribe():
+        receipt = submit(
+            chain,
+            Keypair.create_from_uri(CONSUMER),
+            "DinfraSubscriptions",
+            "subscribe",
+            {
+                "type_id": 0,
+                "descriptor_cid": "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy",
+                "deposit": 1000 * PRICE,
+                "strategy": "RoundRobin",
+                "provider": Keypair.create_from_uri(PROVIDER).ss58_address,
+            },
+        )
+        return awarded_id(receipt)
+
+    return subscribe
+
+
+def state(chain, deployment_id):
+    return chain.query("DinfraSubscriptions", "Deployments", [deployment_id]).value
+
+
+def status(node_url, tmp_path, *flags, signer=PROVIDER, **args):
+    return run_module(
+        tmp_path, "dinfra.chain.deployment_status", args, *flags, DINFRA_NODE_URL=node_url, DINFRA_SIGNER_SECRET=signer
+    )
+
+
+def test_deployed_is_idempotent_and_check_mode_changes_nothing(node_url, tmp_path, chain, new_deployment):
+    d = new_deployment()
+    checked = status(node_url, tmp_path, "--check", "--diff", id=d, state="deployed", access_info="198.51.100.4 ssh:22")
+    assert checked["changed"] is True and "block_hash" not in checked
+    assert checked["diff"]["after"] == {"state": "running", "access_info": "198.51.100.4 ssh:22"}
+    assert state(chain, d)["state"] == "Awarded"
+
+    first = status(node_url, tmp_path, id=d, state="deployed", access_info="198.51.100.4 ssh:22")
+    assert first["changed"] is True, first
+    assert any(e["event"] == "DeploymentRunning" for e in first["events"])
+    assert state(chain, d)["state"] == "Running"
+    assert first["deployment"]["state"] == "running"
+
+    again = status(node_url, tmp_path, id=d, state="deployed", access_info="198.51.100.4 ssh:22")
+    assert again["changed"] is False
+
+    moved = status(node_url, tmp_path, id=d, state="deployed", access_info="198.51.100.5 ssh:22")
+    assert moved["changed"] is True
+    assert state(chain, d)["access_info"] == "198.51.100.5 ssh:22"
+
+
+def test_failed_with_reason(node_url, tmp_path, chain, new_deployment):
+    d = new_deployment()
+    first = status(node_url, tmp_path, id=d, state="failed", reason="no template 'Debian 13' in this cloud")
+    assert first["changed"] is True
+    assert state(chain, d)["state"] == {"Failed": {"reason": {"Provider": "no template 'Debian 13' in this cloud"}}}
+    assert status(node_url, tmp_path, id=d, state="failed", reason="again")["changed"] is False
+
+
+def test_terminated_after_cancel(node_url, tmp_path, chain, new_deployment):
+    d = new_deployment()
+    submit(chain, Keypair.create_from_uri(CONSUMER), "DinfraSubscriptions", "cancel", {"id": d})
+    first = status(node_url, tmp_path, id=d, state="terminated")
+    assert first["changed"] is True
+    assert state(chain, d)["state"] == {"Terminated": {"reason": "Cancelled", "confirmed": True}}
+    assert status(node_url, tmp_path, id=d, state="terminated")["changed"] is False
+
+
+def test_the_chain_refusing_names_the_pallet_error(node_url, tmp_path, chain, new_deployment):
+    d = new_deployment()
+    refused = status(node_url, tmp_path, id=d, state="terminated")
+    assert refused["failed"] is True
+    assert refused["failure"] == "dispatch_error"
+    assert (refused["pallet"], refused["error"]) == ("DinfraSubscriptions", "DeploymentNotTerminating")
+    assert "Terminating" in refused["error_docs"]
+    assert state(chain, d)["state"] == "Awarded"
+
+
+def test_only_the_assigned_provider_reports(node_url, tmp_path, chain, new_deployment):
+    d = new_deployment()
+    refused = status(node_url, tmp_path, id=d, state="deployed", signer="//Eve//stash")
+    assert refused["failed"] is True and refused["failure"] == "not_the_provider"
+    assert "//Eve//stash" not in str(refused)
+
+
+def test_an_unknown_deployment_is_a_clear_failure(node_url, tmp_path):
+    refused = status(node_url, tmp_path, id=987_654, state="deployed")
+    assert refused["failed"] is True and refused["failure"] == "not_found"
+
+
+def test_parallel_reports_from_one_signer_all_land(node_url, tmp_path, chain, new_deployment):
+    """Five forks sign with the same account at once: the per-signer lock gives each its
+    own nonce."""
+    ids = [new_deployment() for _ in range(5)]
+    playbook = tmp_path / "parallel.yml"
+    playbook.write_text(
+        textwrap.dedent(
+            """\
+            - hosts: all
+              connection: local
+              gather_facts: false
+              tasks:
+                - name: Report every deployment at once
+                  dinfra.chain.deployment_status:
+                    id: "{{ inventory_hostname | int }}"
+                    state: deployed
+                    access_info: "10.0.0.{{ inventory_hostname }}"
+            """
+        )
+    )
+    inventory = ",".join(str(i) for i in ids) + ","
+    env = ansible_env(DINFRA_NODE_URL=node_url, DINFRA_SIGNER_SECRET=PROVIDER)
+    result = run(["ansible-playbook", "-i", inventory, "--forks", "5", str(playbook)], env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for i in ids:
+        assert state(chain, i)["state"] == "Running"
+        assert state(chain, i)["access_info"] == f"10.0.0.{i}"

@@ -1,0 +1,31 @@
+"""Every plugin of the collection renders with ansible-doc (its DOCUMENTATION, doc
+fragments, EXAMPLES and RETURN parse), on both supported controller lines."""
+
+import pytest
+
+from ansible_cli import CONTROLLERS, ROOT, ansible_env, run
+
+PLUGINS = [
+    (kind, f"dinfra.chain.{path.stem}")
+    for kind, folder in (("module", "modules"), ("inventory", "inventory"), ("lookup", "lookup"), ("filter", "filter"))
+    for path in sorted((ROOT / "plugins" / folder).glob("*.py"))
+    if path.stem != "__init__"
+]
+
+
+def test_the_collection_has_plugins():
+    assert ("inventory", "dinfra.chain.deployments") in PLUGINS
+    assert ("module", "dinfra.chain.deployment_status") in PLUGINS
+
+
+@pytest.mark.parametrize("controller", sorted(CONTROLLERS))
+@pytest.mark.parametrize("kind, name", PLUGINS)
+def test_ansible_doc_renders(kind, name, controller):
+    bin_dir = CONTROLLERS[controller]
+    result = run(["ansible-doc", "-t", kind, name], ansible_env(bin_dir), bin_dir=bin_dir)
+    assert result.returncode == 0, result.stderr
+    assert "ERROR" not in result.stderr and "WARNING" not in result.stderr, result.stderr
+    assert name in result.stdout
+    assert "EXAMPLES" in result.stdout
+    if kind == "module":
+        assert "RETURN VALUES" in result.stdout

@@ -10,8 +10,8 @@ module: provider
 short_description: Register, update or deregister a DINFRA provider, its offers and its consumer policy
 version_added: 0.1.0
 description:
-  - Makes the provider account of O(signer_secret) match what the task says: registered or
-    not, its name, status, offers (deployment type, capacity, price per block) and consumer
+  - Makes the provider account of O(signer_secret) match what the task says, whether
+    registered or not, its name, status, offers (deployment type, capacity, price per block) and consumer
     policy with its allow-list.
   - Reads the provider first and submits only the calls that change something, in order;
     a second run changes nothing.

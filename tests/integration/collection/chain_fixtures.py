@@ -23,6 +23,30 @@ def awarded_id(receipt):
     raise AssertionError("no DeploymentAwarded event")
 
 
+DESCRIPTOR_CID = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"
+
+
+def offering_provider(chain, uri, name):
+    """The provider at ``uri``, registered if it is not, offering type 0 with room to spare."""
+    provider = Keypair.create_from_uri(uri)
+    if chain.query("DinfraProviders", "Providers", [provider.ss58_address]).value is None:
+        submit(chain, provider, "DinfraProviders", "register_provider", {"name": name})
+    submit(chain, provider, "DinfraProviders", "set_offer", {"type_id": 0, "capacity": 100, "price_per_block": PRICE})
+    return provider
+
+
+def subscribe(chain, consumer_uri, provider_address, deposit=1000 * PRICE, cid=DESCRIPTOR_CID):
+    """A new deployment of type 0 from ``consumer_uri`` on the named provider; its id."""
+    receipt = submit(
+        chain,
+        Keypair.create_from_uri(consumer_uri),
+        "DinfraSubscriptions",
+        "subscribe",
+        {"type_id": 0, "descriptor_cid": cid, "deposit": deposit, "strategy": "RoundRobin", "provider": provider_address},
+    )
+    return awarded_id(receipt)
+
+
 @pytest.fixture(scope="module")
 def provider_with_deployments(node_url, tmp_path_factory):
     """A provider with one awarded and one running deployment whose access info is Jinja
@@ -30,27 +54,9 @@ def provider_with_deployments(node_url, tmp_path_factory):
     marker = tmp_path_factory.mktemp("marker") / "pwned"
     access_info = f"{{{{ lookup('pipe', 'touch {marker}') }}}} 203.0.113.9 ssh:22"
     chain = SubstrateInterface(url=node_url, ws_options={"timeout": 30})
-    provider = Keypair.create_from_uri("//Alice//stash")
+    provider = offering_provider(chain, "//Alice//stash", JINJA_NAME)
     consumer = Keypair.create_from_uri("//Bob//stash")
-    if chain.query("DinfraProviders", "Providers", [provider.ss58_address]).value is None:
-        submit(chain, provider, "DinfraProviders", "register_provider", {"name": JINJA_NAME})
-    submit(chain, provider, "DinfraProviders", "set_offer", {"type_id": 0, "capacity": 100, "price_per_block": PRICE})
-    ids = []
-    for _ in range(2):
-        receipt = submit(
-            chain,
-            consumer,
-            "DinfraSubscriptions",
-            "subscribe",
-            {
-                "type_id": 0,
-                "descriptor_cid": "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy",
-                "deposit": 1000 * PRICE,
-                "strategy": "RoundRobin",
-                "provider": provider.ss58_address,
-            },
-        )
-        ids.append(awarded_id(receipt))
+    ids = [subscribe(chain, "//Bob//stash", provider.ss58_address) for _ in range(2)]
     submit(chain, provider, "DinfraSubscriptions", "report_deployed", {"id": ids[1], "access_info": access_info})
     chain.close()
     return {

@@ -4,7 +4,7 @@ import pytest
 from substrateinterface import Keypair, SubstrateInterface
 
 from ansible_cli import run_module
-from chain_fixtures import PRICE, submit
+from chain_fixtures import PRICE, offering_provider
 
 CID = "bafkreidgvpkjawlxz6sffxzwgooowe5yt7i6wsyg236mfoks77nywkptdq"
 CONSUMER = "//Eve//stash"
@@ -14,10 +14,7 @@ PROVIDER = "//Ferdie//stash"
 @pytest.fixture(scope="module")
 def chain(node_url):
     substrate = SubstrateInterface(url=node_url, ws_options={"timeout": 30})
-    provider = Keypair.create_from_uri(PROVIDER)
-    if substrate.query("DinfraProviders", "Providers", [provider.ss58_address]).value is None:
-        submit(substrate, provider, "DinfraProviders", "register_provider", {"name": "consumer tests"})
-    submit(substrate, provider, "DinfraProviders", "set_offer", {"type_id": 0, "capacity": 100, "price_per_block": PRICE})
+    offering_provider(substrate, PROVIDER, "consumer tests")
     yield substrate
     substrate.close()
 

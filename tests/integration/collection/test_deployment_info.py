@@ -6,7 +6,6 @@ import os
 import textwrap
 
 import ansible_runner
-import pytest
 
 from ansible_cli import BIN, COLLECTIONS, ansible_env, run
 from chain_fixtures import PRICE, provider_with_deployments  # noqa: F401 (fixture)

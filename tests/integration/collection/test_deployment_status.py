@@ -6,7 +6,7 @@ import pytest
 from substrateinterface import Keypair, SubstrateInterface
 
 from ansible_cli import ansible_env, run, run_module
-from chain_fixtures import PRICE, awarded_id, submit
+from chain_fixtures import offering_provider, submit, subscribe
 
 PROVIDER, CONSUMER = "//Charlie//stash", "//Dave//stash"
 
@@ -14,33 +14,14 @@ PROVIDER, CONSUMER = "//Charlie//stash", "//Dave//stash"
 @pytest.fixture(scope="module")
 def chain(node_url):
     substrate = SubstrateInterface(url=node_url, ws_options={"timeout": 30})
-    provider = Keypair.create_from_uri(PROVIDER)
-    if substrate.query("DinfraProviders", "Providers", [provider.ss58_address]).value is None:
-        submit(substrate, provider, "DinfraProviders", "register_provider", {"name": "status tests"})
-    submit(substrate, provider, "DinfraProviders", "set_offer", {"type_id": 0, "capacity": 100, "price_per_block": PRICE})
+    offering_provider(substrate, PROVIDER, "status tests")
     yield substrate
     substrate.close()
 
 
 @pytest.fixture
 def new_deployment(chain):
-    def subscribe():
-        receipt = submit(
-            chain,
-            Keypair.create_from_uri(CONSUMER),
-            "DinfraSubscriptions",
-            "subscribe",
-            {
-                "type_id": 0,
-                "descriptor_cid": "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy",
-                "deposit": 1000 * PRICE,
-                "strategy": "RoundRobin",
-                "provider": Keypair.create_from_uri(PROVIDER).ss58_address,
-            },
-        )
-        return awarded_id(receipt)
-
-    return subscribe
+    return lambda: subscribe(chain, CONSUMER, Keypair.create_from_uri(PROVIDER).ss58_address)
 
 
 def state(chain, deployment_id):

@@ -4,7 +4,7 @@ import pytest
 from substrateinterface import Keypair, SubstrateInterface
 
 from ansible_cli import run_module
-from chain_fixtures import PRICE, awarded_id, submit
+from chain_fixtures import PRICE, submit, subscribe
 
 SIGNER = "//Ferdie"
 
@@ -54,11 +54,7 @@ def test_provider_lifecycle(node_url, tmp_path, chain):
 
     # A live deployment blocks deregistration, with the pallet's reason.
     provider(node_url, tmp_path, status="active")
-    receipt = submit(chain, Keypair.create_from_uri("//Charlie"), "DinfraSubscriptions", "subscribe", {
-        "type_id": 0, "descriptor_cid": "bafkreiprovidertest", "deposit": 100 * PRICE, "strategy": "RoundRobin",
-        "provider": address,
-    })
-    deployment_id = awarded_id(receipt)
+    deployment_id = subscribe(chain, "//Charlie", address, deposit=100 * PRICE, cid="bafkreiprovidertest")
     refused = provider(node_url, tmp_path, state="absent")
     assert refused["failed"] is True and refused["error"] == "ProviderHasLiveDeployments"
     purge_refused = provider(node_url, tmp_path, offers=[], purge_offers=True)

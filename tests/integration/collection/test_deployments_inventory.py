@@ -126,3 +126,26 @@ def test_a_node_that_is_down_fails_the_inventory(tmp_path, provider_with_deploym
     assert result.returncode != 0
     assert "cannot connect to ws://127.0.0.1:9" in result.stderr
     assert "deployment-" not in result.stdout
+
+
+def test_cache_is_used_and_flush_cache_reads_the_chain_again(node_url, tmp_path, provider_with_deployments):
+    """With the cache on, a second run is served from it (here, even with the node gone);
+    --flush-cache goes back to the chain, and fails loudly when it cannot be read."""
+    cache_dir = tmp_path / "cache"
+    path = write_inventory(
+        tmp_path,
+        provider_with_deployments["provider"],
+        f"cache: true\ncache_plugin: ansible.builtin.jsonfile\ncache_connection: {cache_dir}\ncache_timeout: 3600\n",
+    )
+    running = f"deployment-{provider_with_deployments['running']}"
+    filled = run(["ansible-inventory", "-i", str(path), "--list"], ansible_env(DINFRA_NODE_URL=node_url))
+    assert filled.returncode == 0 and running in filled.stdout, filled.stderr
+    assert any(cache_dir.iterdir()), "the cache was not written"
+
+    node_gone = ansible_env(DINFRA_NODE_URL="ws://127.0.0.1:9")
+    cached = run(["ansible-inventory", "-i", str(path), "--list"], node_gone)
+    assert cached.returncode == 0 and running in cached.stdout, cached.stderr
+
+    flushed = run(["ansible-inventory", "-i", str(path), "--list", "--flush-cache"], node_gone)
+    assert flushed.returncode != 0
+    assert "cannot connect to ws://127.0.0.1:9" in flushed.stderr

@@ -1,0 +1,33 @@
+"""The collection builds with ansible-galaxy (without the chain, tooling or local state),
+installs from the tarball, and its plugins load from the installed copy."""
+import tarfile
+
+from ansible_cli import ROOT, ansible_env, run
+
+
+def test_build_install_and_load(tmp_path):
+    built = run(["ansible-galaxy", "collection", "build", str(ROOT), "--output-path", str(tmp_path)], ansible_env())
+    assert built.returncode == 0, built.stdout + built.stderr
+    (tarball,) = tmp_path.glob("dinfra-chain-*.tar.gz")
+
+    names = tarfile.open(tarball).getnames()
+    assert "plugins/inventory/deployments.py" in names
+    assert "plugins/modules/deployment_status.py" in names
+    assert "meta/runtime.yml" in names
+    leaked = [n for n in names if n.split("/")[0] in ("chain", "scripts", ".dev", ".venv", ".ci", "Makefile", ".gitignore")]
+    assert leaked == [], f"non-collection files in the tarball: {leaked[:5]}"
+
+    installed = tmp_path / "installed"
+    result = run(
+        ["ansible-galaxy", "collection", "install", str(tarball), "-p", str(installed), "--no-deps", "--force"],
+        ansible_env(),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (installed / "ansible_collections" / "dinfra" / "chain" / "plugins" / "modules" / "provider.py").exists()
+
+    doc = run(
+        ["ansible-doc", "-t", "inventory", "dinfra.chain.deployments"],
+        ansible_env(ANSIBLE_COLLECTIONS_PATH=str(installed)),
+    )
+    assert doc.returncode == 0, doc.stderr
+    assert str(installed) in doc.stdout

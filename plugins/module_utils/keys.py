@@ -5,8 +5,8 @@
 """Signers from secrets: a Substrate secret URI (``//Alice``, ``<mnemonic>//hard/soft``,
 ``<mnemonic>///password``), a mnemonic, or a 32-byte hex seed; sr25519 or ed25519.
 
-python substrate-interface derives sr25519 keys from paths itself but raises
-NotImplementedError for ed25519 paths, so ed25519 hard derivation is implemented here the
+python substrate-interface derives sr25519 keys from paths itself but refuses to derive
+ed25519 keys along a path, so ed25519 hard derivation is implemented here the
 way Substrate's sp-core does it: ``seed' = blake2_256(SCALE(("Ed25519HDKD", seed, chain_code)))``.
 ed25519 has no soft derivation; a soft junction is an error.
 """

@@ -10,7 +10,7 @@ VENV := .venv
 PYTEST := $(VENV)/bin/python -m pytest
 CARGO_ENV := source $(SCRIPTS)/lib.sh &&
 
-.PHONY: help setup wasm weights dev-up dev-down dev-status test test-chain test-unit test-integration demo clean
+.PHONY: help setup wasm weights dev-up dev-down dev-status test test-chain test-unit lint test-integration demo clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -39,7 +39,7 @@ dev-down: ## Stop the local dev stack
 dev-status: ## Show which dev stack services run
 	$(SCRIPTS)/dev-stack.sh status
 
-test: setup test-chain test-unit test-integration ## Run every test
+test: setup test-chain test-unit lint test-integration ## Run every test
 
 test-chain: ## Rust: pallet unit and benchmark tests, runner tests, the parachain shape's compile check
 	$(CARGO_ENV) cd chain && $$CARGO test --locked --workspace --features runtime-benchmarks
@@ -48,6 +48,9 @@ test-chain: ## Rust: pallet unit and benchmark tests, runner tests, the parachai
 test-unit: ## Python unit tests (no services)
 	$(SCRIPTS)/setup-collection.sh
 	$(PYTEST) tests/unit
+
+lint: ## ansible-lint (production profile) over the collection
+	$(VENV)/bin/ansible-lint --strict
 
 test-integration: wasm ## Python tests against a real dev stack (started and stopped here)
 	$(SCRIPTS)/setup-collection.sh

@@ -62,10 +62,12 @@ options:
 """
 
 EXAMPLES = r"""
+---
 # deployments.dinfra.yml: the reactor's inventory. The node URL and the signer come from
 # DINFRA_NODE_URL and DINFRA_SIGNER_SECRET (an AWX custom credential can inject them).
 plugin: dinfra.chain.deployments
 
+---
 # Another provider's deployments, read-only, at the best block, running ones only, grouped
 # by consumer as well.
 plugin: dinfra.chain.deployments

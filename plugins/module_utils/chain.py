@@ -222,7 +222,6 @@ class ChainClient:
                         "read the chain before retrying"
                     ) from exc
             return self._outcome(pallet, call, receipt)
-        raise ExtrinsicRejected(f"{pallet}.{call}: the nonce kept changing under it")  # pragma: no cover
 
     def _outcome(self, pallet, call, receipt):
         try:

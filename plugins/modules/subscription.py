@@ -116,7 +116,7 @@ def type_id_of(chain, block_hash):
     return type_id
 
 
-def current(chain, consumer, block_hash):
+def current(chain, consumer, block_hash, type_id):
     """The subscription this task is about, or None."""
     params = chain.module.params
     if params["id"] is not None:
@@ -126,7 +126,6 @@ def current(chain, consumer, block_hash):
         if found["consumer"] != consumer:
             chain.module.fail_json(msg=f"deployment {params['id']} belongs to another consumer", failure="not_the_consumer")
         return found
-    type_id = type_id_of(chain, block_hash)
     for d in account_deployments(chain.client, "consumer", consumer, block_hash, 100000):
         if d["state"] in LIVE and d["descriptor_cid"] == params["descriptor_cid"] and d["type_id"] == type_id:
             return d
@@ -137,7 +136,8 @@ def ensure(chain):
     params, module = chain.module.params, chain.module
     signer = chain.signer()
     block_hash, _ = chain.client.head()
-    found = current(chain, signer.ss58_address, block_hash)
+    type_id = None if params["id"] is not None else type_id_of(chain, block_hash)
+    found = current(chain, signer.ss58_address, block_hash, type_id)
     before = {k: found[k] for k in ("state", "deposit_remaining")} if found else {}
 
     if params["state"] == "absent":
@@ -150,7 +150,6 @@ def ensure(chain):
 
     changed, deployment_id = False, found and found["id"]
     if found is None:
-        type_id = type_id_of(chain, block_hash)
         missing = [n for n, v in (("type or type_id", type_id), ("descriptor_cid", params["descriptor_cid"]), ("deposit", params["deposit"])) if v is None]
         if missing:
             module.fail_json(msg=f"to subscribe, set {', '.join(missing)}", failure="configuration")

@@ -10,15 +10,16 @@ VENV := .venv
 PYTEST := $(VENV)/bin/python -m pytest
 CARGO_ENV := source $(SCRIPTS)/lib.sh &&
 
-.PHONY: help setup wasm weights dev-up dev-down dev-status test test-chain test-unit lint test-integration demo clean
+.PHONY: help setup wasm weights dev-up dev-down dev-status test test-chain test-unit lint sanity test-integration demo clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
-setup: ## Install system packages, the Python venv and the dev chain's node packages
+setup: ## Install system packages, the Python venv, the dev chain's node packages and Kubo
 	$(SCRIPTS)/setup-system.sh
 	$(SCRIPTS)/setup-python.sh
 	$(SCRIPTS)/setup-chopsticks.sh
+	$(SCRIPTS)/setup-kubo.sh
 
 wasm: setup ## Build the runtime to wasm
 	$(SCRIPTS)/build-runtime.sh
@@ -39,7 +40,7 @@ dev-down: ## Stop the local dev stack
 dev-status: ## Show which dev stack services run
 	$(SCRIPTS)/dev-stack.sh status
 
-test: setup test-chain test-unit lint test-integration ## Run every test
+test: setup test-chain test-unit lint sanity test-integration ## Run every test
 
 test-chain: ## Rust: pallet unit and benchmark tests, runner tests, the parachain shape's compile check
 	$(CARGO_ENV) cd chain && $$CARGO test --locked --workspace --features runtime-benchmarks
@@ -51,6 +52,10 @@ test-unit: ## Python unit tests (no services)
 
 lint: ## ansible-lint (production profile) over the collection
 	$(VENV)/bin/ansible-lint --strict
+
+sanity: setup ## ansible-test sanity on every supported ansible-core (2.19, 2.18)
+	$(SCRIPTS)/sanity.sh
+	ANSIBLE_TEST=$(CURDIR)/.dev/venv-core218/bin/ansible-test $(SCRIPTS)/sanity.sh
 
 test-integration: wasm ## Python tests against a real dev stack (started and stopped here)
 	$(SCRIPTS)/setup-collection.sh

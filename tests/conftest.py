@@ -21,7 +21,7 @@ def dev_env() -> dict:
         for line in env_file.read_text().splitlines():
             line = line.strip()
             if line.startswith("export "):
-                key, _, value = line[len("export "):].partition("=")
+                key, _sep, value = line[len("export "):].partition("=")
                 values[key] = value
     values.update({k: v for k, v in os.environ.items() if k.startswith("DINFRA_")})
     return values

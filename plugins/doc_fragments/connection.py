@@ -6,19 +6,23 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    """Chain connection options, for modules (MODULES) and for other plugins (PLUGINS).
+    """Chain connection options (DOCUMENTATION), with what modules (MODULES) and other
+    plugins (PLUGINS) add to them.
 
     Every option falls back to an environment variable, so that an AWX custom credential
     can inject the node URL and the signer without them ever appearing in a playbook.
     """
 
-    _OPTIONS = r"""
+    # ansible-test wants every fragment to be a plain string literal. Ansible merges an option
+    # that several fragments define, so PLUGINS adds only the env entries that plugins read.
+
+    DOCUMENTATION = r"""
+options:
   node_url:
     description:
       - WebSocket JSON-RPC endpoint of a node of the DINFRA chain (C(ws://) or C(wss://)).
     type: str
     required: true
-{env_node_url}
   signer_secret:
     description:
       - Secret of the account that signs extrinsics, and whose address is used where the
@@ -26,21 +30,18 @@ class ModuleDocFragment:
         a BIP39 mnemonic, or a 32-byte hex seed (C(0x...)).
       - Never logged and never returned.
     type: str
-{env_signer_secret}
   signer_crypto:
     description:
       - Key type of O(signer_secret). ed25519 secret URIs allow hard junctions only.
     type: str
     choices: [sr25519, ed25519]
     default: sr25519
-{env_signer_crypto}
   timeout:
     description:
       - Seconds to wait for any single answer from the node, and for an extrinsic to be
         included or finalised.
     type: int
     default: 60
-{env_timeout}
   read_at:
     description:
       - Which block reads are made at. C(finalized) (the default) never sees state that a
@@ -48,13 +49,12 @@ class ModuleDocFragment:
     type: str
     choices: [finalized, best]
     default: finalized
-{env_read_at}
+requirements:
+  - substrate-interface == 1.8.1
 """
 
     MODULES = r"""
-options:""" + _OPTIONS.format(
-        env_node_url="", env_signer_secret="", env_signer_crypto="", env_timeout="", env_read_at=""
-    ) + r"""
+options:
   wait_for:
     description:
       - Whether a submitted extrinsic is reported done once included in a block, or once
@@ -68,18 +68,23 @@ notes:
     E(DINFRA_READ_AT), E(DINFRA_WAIT_FOR).
   - A failure to reach or read the chain is always an error; it is never reported as an
     empty result.
-requirements:
-  - substrate-interface == 1.8.1
 """
 
     PLUGINS = r"""
-options:""" + _OPTIONS.format(
-        env_node_url="    env:\n      - name: DINFRA_NODE_URL",
-        env_signer_secret="    env:\n      - name: DINFRA_SIGNER_SECRET",
-        env_signer_crypto="    env:\n      - name: DINFRA_SIGNER_CRYPTO",
-        env_timeout="    env:\n      - name: DINFRA_TIMEOUT",
-        env_read_at="    env:\n      - name: DINFRA_READ_AT",
-    ) + r"""
-requirements:
-  - substrate-interface == 1.8.1
+options:
+  node_url:
+    env:
+      - name: DINFRA_NODE_URL
+  signer_secret:
+    env:
+      - name: DINFRA_SIGNER_SECRET
+  signer_crypto:
+    env:
+      - name: DINFRA_SIGNER_CRYPTO
+  timeout:
+    env:
+      - name: DINFRA_TIMEOUT
+  read_at:
+    env:
+      - name: DINFRA_READ_AT
 """

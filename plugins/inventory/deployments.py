@@ -22,6 +22,7 @@ description:
   - A successful read sets C(dinfra_inventory_read_at_block) on group C(all); a playbook that
     tears anything down should require it to be defined.
 extends_documentation_fragment:
+  - dinfra.chain.connection
   - dinfra.chain.connection.plugins
   - constructed
   - inventory_cache

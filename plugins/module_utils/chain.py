@@ -32,7 +32,9 @@ try:
 except ImportError as exc:  # pragma: no cover - reported by the callers
     HAS_SUBSTRATE_INTERFACE = False
     SUBSTRATE_IMPORT_ERROR = exc
-    SubstrateRequestException = Exception
+
+    class SubstrateRequestException(Exception):
+        """Stands in for substrate-interface's exception when it is missing; never raised."""
 
 PROVIDERS = "DinfraProviders"
 SUBSCRIPTIONS = "DinfraSubscriptions"
@@ -168,7 +170,7 @@ class ChainClient:
 
         def fetch(chunk):
             storage_keys = [self.substrate.create_storage_key(pallet, item, [k]) for k in chunk]
-            return [value.value for _, value in self.substrate.query_multi(storage_keys, block_hash=block_hash)]
+            return [value.value for _key, value in self.substrate.query_multi(storage_keys, block_hash=block_hash)]
 
         values = []
         for start in range(0, len(keys), 250):
@@ -243,7 +245,6 @@ class ChainClient:
         if not success:
             raise ExtrinsicFailed(*dispatch_error(error, events, self._pallet_name), block_hash=receipt.block_hash)
         return {"block_hash": receipt.block_hash, "extrinsic_hash": receipt.extrinsic_hash, "events": events}
-
 
     def _pallet_name(self, index):
         for pallet in self.substrate.metadata.pallets:

@@ -15,6 +15,7 @@ description:
   - A deployment that does not exist is an empty list; a failure to read the chain is a
     module failure with RV(ignore:failure=unavailable), never an empty list.
 extends_documentation_fragment:
+  - dinfra.chain.connection
   - dinfra.chain.connection.modules
 attributes:
   check_mode:
@@ -43,7 +44,7 @@ options:
     type: int
     default: 100000
 author:
-  - DINFRA developers
+  - DINFRA developers (@dinfra)
 """
 
 EXAMPLES = r"""
@@ -71,13 +72,13 @@ deployments:
     type_id: {description: Deployment type id., type: int}
     type_name: {description: Deployment type name., type: str}
     descriptor_cid: {description: CID of the descriptor on IPFS., type: str}
-    price_per_block: {description: Price per block, fixed at award time (plancks)., type: int}
+    price_per_block: {description: "Price per block, fixed at award time (plancks).", type: int}
     deposit_remaining: {description: What is still held from the consumer., type: int}
     paid: {description: What the provider has been paid so far., type: int}
     runs_out_at: {description: Block at which the deposit runs out; null unless running., type: int}
     state: {description: "awarded, running, terminating, terminated or failed.", type: str}
-    state_reason: {description: Why it is terminating, terminated or failed., type: str}
-    access_info: {description: How to reach it, as reported by the provider. Untrusted text., type: str}
+    state_reason: {description: "Why it is terminating, terminated or failed.", type: str}
+    access_info: {description: "How to reach it, as reported by the provider. Untrusted text.", type: str}
     awarded_at: {description: Block it was awarded at., type: int}
 block_number:
   description: The block the deployments were read at.

@@ -16,6 +16,7 @@ description:
   - Idempotent. The deployment is read first; reporting the state it is already in changes
     nothing, and so does C(terminated) for a deployment the chain already terminated.
 extends_documentation_fragment:
+  - dinfra.chain.connection
   - dinfra.chain.connection.modules
 attributes:
   check_mode:
@@ -44,7 +45,7 @@ options:
     description: With O(state=failed), why, in words the consumer can act on. At most 256 bytes.
     type: str
 author:
-  - DINFRA developers
+  - DINFRA developers (@dinfra)
 """
 
 EXAMPLES = r"""
@@ -97,7 +98,7 @@ REPORTS = {
 
 def needs_report(current, params):
     """Whether the report would change anything on chain."""
-    done_state, _ = REPORTS[params["state"]]
+    done_state = REPORTS[params["state"]][0]
     if current["state"] != done_state:
         return True
     return params["state"] == "deployed" and current["access_info"] != params["access_info"]
@@ -105,7 +106,7 @@ def needs_report(current, params):
 
 def report(chain):
     params, module = chain.module.params, chain.module
-    block_hash, _ = chain.client.head()
+    block_hash = chain.client.head()[0]
     current = records(chain.client, [params["id"]], block_hash)[params["id"]]
     if current is None:
         module.fail_json(msg=f"deployment {params['id']} does not exist (or was purged after it ended)", failure="not_found")
@@ -128,7 +129,7 @@ def report(chain):
     if module.check_mode:
         return dict(changed=True, deployment=current, diff=diff)
 
-    _, call = REPORTS[params["state"]]
+    call = REPORTS[params["state"]][1]
     args = {"id": params["id"]}
     if params["state"] == "deployed":
         args["access_info"] = params["access_info"]
@@ -138,12 +139,12 @@ def report(chain):
         result = chain.client.submit(signer, SUBSCRIPTIONS, call, args)
     except ExtrinsicFailed:
         # Another run may have made the same report in the meantime: read again before failing.
-        head, _ = chain.client.head()
+        head = chain.client.head()[0]
         now = records(chain.client, [params["id"]], head)[params["id"]]
         if now is not None and not needs_report(now, params):
             return dict(changed=False, deployment=now)
         raise
-    head, _ = chain.client.head()
+    head = chain.client.head()[0]
     now = records(chain.client, [params["id"]], head)[params["id"]]
     return dict(changed=True, deployment=now or after, diff=diff, block_hash=result["block_hash"], events=result["events"])
 

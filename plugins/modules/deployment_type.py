@@ -16,6 +16,7 @@ description:
     rather than pretend; register a new name (for example with a version suffix).
   - Without O(schema_cid), only finds the type; a name that is not registered is a failure.
 extends_documentation_fragment:
+  - dinfra.chain.connection
   - dinfra.chain.connection.modules
 attributes:
   check_mode:
@@ -33,7 +34,7 @@ options:
     description: CID of the type's JSON Schema on IPFS. Needed to register.
     type: str
 author:
-  - DINFRA developers
+  - DINFRA developers (@dinfra)
 """
 
 EXAMPLES = r"""
@@ -86,7 +87,7 @@ def find(client, name, block_hash):
 
 def ensure(chain):
     params, module = chain.module.params, chain.module
-    block_hash, _ = chain.client.head()
+    block_hash = chain.client.head()[0]
     existing = find(chain.client, params["name"], block_hash)
     if existing is not None:
         if params["schema_cid"] not in (None, existing["schema_cid"]):

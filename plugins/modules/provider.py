@@ -18,6 +18,7 @@ description:
   - Registering holds the provider deposit; deregistering releases it and is refused by the
     chain while the provider has live deployments.
 extends_documentation_fragment:
+  - dinfra.chain.connection
   - dinfra.chain.connection.modules
 attributes:
   check_mode:
@@ -69,7 +70,7 @@ options:
     type: bool
     default: false
 author:
-  - DINFRA developers
+  - DINFRA developers (@dinfra)
 """
 
 EXAMPLES = r"""
@@ -111,7 +112,7 @@ POLICY = {"accept_all": "AcceptAll", "allow_list_only": "AllowListOnly"}
 def read_provider(chain, address):
     """The provider as plain data, or None when not registered."""
     client = chain.client
-    block_hash, _ = client.head()
+    block_hash = client.head()[0]
     info = client.query(PROVIDERS, "Providers", [address], block_hash)
     if info is None:
         return None
@@ -119,7 +120,7 @@ def read_provider(chain, address):
         type_id: {"capacity": o["capacity"], "in_use": o["in_use"], "price_per_block": o["price_per_block"]}
         for type_id, o in client.query_keys(PROVIDERS, "Offers", [address], block_hash, 1000)
     }
-    allowed = sorted(k for k, _ in client.query_keys(PROVIDERS, "AllowList", [address], block_hash, 10000))
+    allowed = sorted(key for key, _value in client.query_keys(PROVIDERS, "AllowList", [address], block_hash, 10000))
     return dict(
         address=address, name=info["name"], status=info["status"], consumer_policy=info["policy"],
         live_deployments=info["live_deployments"], offers=offers, allowed_consumers=allowed,
@@ -149,7 +150,7 @@ def plan(chain, current):
     if params["consumer_policy"] and POLICY[params["consumer_policy"]] != current["consumer_policy"]:
         calls.append(("set_consumer_policy", {"policy": POLICY[params["consumer_policy"]]}))
     if params["offers"] is not None:
-        block_hash, _ = chain.client.head()
+        block_hash = chain.client.head()[0]
         wanted = {}
         for offer in params["offers"]:
             type_id = chain.client.query(PROVIDERS, "DeploymentTypeIdByName", [offer["type"]], block_hash)

@@ -20,6 +20,7 @@ description:
   - O(state=absent) cancels the subscription; a deployment that is already terminating or
     ended is left as it is.
 extends_documentation_fragment:
+  - dinfra.chain.connection
   - dinfra.chain.connection.modules
 attributes:
   check_mode:
@@ -61,7 +62,7 @@ options:
     description: The provider to ask for (SS58 address); it must be eligible.
     type: str
 author:
-  - DINFRA developers
+  - DINFRA developers (@dinfra)
 """
 
 EXAMPLES = r"""
@@ -135,7 +136,7 @@ def current(chain, consumer, block_hash, type_id):
 def ensure(chain):
     params, module = chain.module.params, chain.module
     signer = chain.signer()
-    block_hash, _ = chain.client.head()
+    block_hash = chain.client.head()[0]
     type_id = None if params["id"] is not None else type_id_of(chain, block_hash)
     found = current(chain, signer.ss58_address, block_hash, type_id)
     before = {k: found[k] for k in ("state", "deposit_remaining")} if found else {}
@@ -163,7 +164,7 @@ def ensure(chain):
             "provider": params["provider"],
         })
         deployment_id, changed = event_attributes(result, SUBSCRIPTIONS, "DeploymentAwarded")["id"], True
-        head, _ = chain.client.head()
+        head = chain.client.head()[0]
         found = records(chain.client, [deployment_id], head)[deployment_id]
 
     wanted = params["min_deposit_remaining"]
@@ -181,7 +182,7 @@ def ensure(chain):
 
 
 def reread(chain, deployment_id, before):
-    head, _ = chain.client.head()
+    head = chain.client.head()[0]
     now = records(chain.client, [deployment_id], head)[deployment_id]
     return dict(changed=True, id=deployment_id, deployment=now,
                 diff=dict(before=before, after={k: now[k] for k in ("state", "deposit_remaining")}))

@@ -55,7 +55,7 @@ def test_a_listing_over_the_limit_is_refused_not_truncated():
 
 def test_unreachable_node_is_unavailable():
     with pytest.raises(ChainUnavailable, match="cannot connect"):
-        _ = ChainClient("ws://127.0.0.1:1", timeout=2).substrate
+        ChainClient("ws://127.0.0.1:1", timeout=2).substrate  # pylint: disable=expression-not-assigned
 
 
 @pytest.mark.parametrize("url", ["http://x", "", None, "127.0.0.1:9944"])

@@ -4,8 +4,7 @@ import os
 import pathlib
 import subprocess
 import sys
-
-import pytest
+import uuid
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 COLLECTIONS = ROOT / ".dev" / "collections"
@@ -30,18 +29,9 @@ def ansible_env(bin_dir=BIN, **overrides):
 
 def run(args, env, cwd=None, timeout=300, bin_dir=BIN):
     return subprocess.run(
-        [str(bin_dir / args[0]), *args[1:]], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout
+        [str(bin_dir / args[0]), *args[1:]], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout,
+        check=False,  # callers assert on the return code with the output in the message
     )
-
-
-@pytest.fixture
-def inventory_list():
-    def list_inventory(path, env):
-        result = run(["ansible-inventory", "-i", str(path), "--list"], env)
-        assert result.returncode == 0, result.stderr
-        return json.loads(result.stdout)
-
-    return list_inventory
 
 
 _ONE_TASK = """\
@@ -64,9 +54,6 @@ _ONE_TASK = """\
 def run_module(tmp_path, module, args, *flags, **env):
     """Runs one task of ``module`` with ``args`` through ansible-playbook; returns what it
     registered (its result, or its failure)."""
-    import json
-    import uuid
-
     name = uuid.uuid4().hex[:8]
     out, playbook = tmp_path / f"{name}.json", tmp_path / f"{name}.yml"
     playbook.write_text(_ONE_TASK.format(module=module, args=json.dumps(args), out=out))

@@ -1,7 +1,6 @@
 """Chain state shared by the collection's integration tests, made with substrate-interface
 directly (not with the modules under test)."""
-import pytest
-from substrateinterface import Keypair, SubstrateInterface
+from substrateinterface import Keypair
 
 PRICE = 10**10
 JINJA_NAME = "{{ lookup('pipe', 'id') }} cloud"
@@ -45,27 +44,3 @@ def subscribe(chain, consumer_uri, provider_address, deposit=1000 * PRICE, cid=D
         {"type_id": 0, "descriptor_cid": cid, "deposit": deposit, "strategy": "RoundRobin", "provider": provider_address},
     )
     return awarded_id(receipt)
-
-
-@pytest.fixture(scope="module")
-def provider_with_deployments(node_url, tmp_path_factory):
-    """A provider with one awarded and one running deployment whose access info is Jinja
-    that would create a marker file if it were ever evaluated."""
-    marker = tmp_path_factory.mktemp("marker") / "pwned"
-    access_info = f"{{{{ lookup('pipe', 'touch {marker}') }}}} 203.0.113.9 ssh:22"
-    chain = SubstrateInterface(url=node_url, ws_options={"timeout": 30})
-    provider = offering_provider(chain, "//Alice//stash", JINJA_NAME)
-    consumer = Keypair.create_from_uri("//Bob//stash")
-    ids = [subscribe(chain, "//Bob//stash", provider.ss58_address) for _ in range(2)]
-    submit(chain, provider, "DinfraSubscriptions", "report_deployed", {"id": ids[1], "access_info": access_info})
-    chain.close()
-    return {
-        "provider": provider.ss58_address,
-        "consumer": consumer.ss58_address,
-        "awarded": ids[0],
-        "running": ids[1],
-        "access_info": access_info,
-        "marker": marker,
-    }
-
-

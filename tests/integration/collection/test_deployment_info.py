@@ -8,7 +8,8 @@ import textwrap
 import ansible_runner
 
 from ansible_cli import BIN, COLLECTIONS, ansible_env, run
-from chain_fixtures import PRICE, provider_with_deployments  # noqa: F401 (fixture)
+from chain_fixtures import PRICE
+
 
 PLAY = """\
 - hosts: localhost

@@ -97,7 +97,7 @@ def test_an_unknown_deployment_is_a_clear_failure(node_url, tmp_path):
 def test_parallel_reports_from_one_signer_all_land(node_url, tmp_path, chain, new_deployment):
     """Five forks sign with the same account at once: the per-signer lock gives each its
     own nonce."""
-    ids = [new_deployment() for _ in range(5)]
+    ids = [new_deployment() for _n in range(5)]
     playbook = tmp_path / "parallel.yml"
     playbook.write_text(
         textwrap.dedent(

@@ -6,8 +6,9 @@ import textwrap
 
 import pytest
 
-from ansible_cli import CONTROLLERS, ansible_env, inventory_list, run  # noqa: F401 (fixture)
-from chain_fixtures import PRICE, provider_with_deployments  # noqa: F401 (fixture)
+from ansible_cli import CONTROLLERS, ansible_env, run
+from chain_fixtures import PRICE
+
 
 def unsafe(value):
     """The text of a value ansible-inventory printed as unsafe (ansible-core 2.19 writes

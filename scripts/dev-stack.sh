@@ -6,11 +6,17 @@
 #   dev-stack.sh down    stop every service (SIGTERM, then SIGKILL after a grace period)
 #   dev-stack.sh status  show which services run
 #
-# Services: the dev chain (chopsticks running our runtime from genesis).
+# Services: the dev chain (chopsticks running our runtime from genesis) and Kubo (IPFS).
 source "$(dirname "$0")/lib.sh"
 
 CHAIN_HOST=127.0.0.1
 CHAIN_PORT="${DINFRA_CHAIN_PORT:-9944}"
+IPFS_HOST=127.0.0.1
+IPFS_API_PORT="${DINFRA_IPFS_API_PORT:-5001}"
+IPFS_GATEWAY_PORT="${DINFRA_IPFS_GATEWAY_PORT:-8080}"
+# Kubo's repository lives outside the source tree, one per checkout.
+IPFS_REPO="${DINFRA_IPFS_REPO:-$DINFRA_CACHE/ipfs-repo-$(printf %s "$ROOT" | sha256sum | cut -c1-12)}"
+SERVICES=(chain ipfs)
 STARTUP_TIMEOUT="${DINFRA_STARTUP_TIMEOUT:-180}"
 
 port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
@@ -78,25 +84,55 @@ YAML
   wait_ready chain chain_answers
 }
 
+ipfs_answers() {
+  curl -sf -m 5 -X POST "http://$IPFS_HOST:$IPFS_API_PORT/api/v0/version" | grep -q '"Version"' &&
+    curl -s -m 5 -o /dev/null "http://$IPFS_HOST:$IPFS_GATEWAY_PORT/ipfs/bafkqaaa"
+}
+
+ipfs_up() {
+  pid_alive "$DEV_DIR/ipfs.pid" && { log "Kubo already running"; return; }
+  for port in "$IPFS_API_PORT" "$IPFS_GATEWAY_PORT"; do
+    port_open "$IPFS_HOST" "$port" && die "port $port is in use; stop what listens there or set DINFRA_IPFS_API_PORT / DINFRA_IPFS_GATEWAY_PORT"
+  done
+  "$ROOT/scripts/setup-kubo.sh"
+  local ipfs="$DEV_DIR/ipfs"
+  export IPFS_PATH="$IPFS_REPO"
+  if [ ! -f "$IPFS_REPO/config" ]; then
+    log "initialising Kubo's repository in $IPFS_REPO"
+    # The test profile: no bootstrap peers, no discovery, nothing announced.
+    "$ipfs" init --profile test >/dev/null
+  fi
+  "$ipfs" config Addresses.API "/ip4/$IPFS_HOST/tcp/$IPFS_API_PORT"
+  "$ipfs" config Addresses.Gateway "/ip4/$IPFS_HOST/tcp/$IPFS_GATEWAY_PORT"
+  log "starting Kubo: RPC http://$IPFS_HOST:$IPFS_API_PORT, gateway http://$IPFS_HOST:$IPFS_GATEWAY_PORT"
+  # Offline: it serves what it stores and never waits on the network, which these machines lack.
+  start_service ipfs "$ipfs" daemon --offline
+  wait_ready ipfs ipfs_answers
+}
+
 write_env() {
   cat > "$DEV_DIR/env" <<ENV
 # Endpoints of the local dev stack; written by 'make dev-up'. Source it: . .dev/env
 export DINFRA_NODE_URL=ws://$CHAIN_HOST:$CHAIN_PORT
+export DINFRA_IPFS_API=http://$IPFS_HOST:$IPFS_API_PORT
+export DINFRA_IPFS_GATEWAY=http://$IPFS_HOST:$IPFS_GATEWAY_PORT
+export IPFS_PATH=$IPFS_REPO
 ENV
 }
 
 case "${1:-}" in
   up)
     chain_up
+    ipfs_up
     write_env
     log "dev stack is up; endpoints in .dev/env"
     ;;
   down)
-    stop_service chain
+    for s in "${SERVICES[@]}"; do stop_service "$s"; done
     rm -f "$DEV_DIR/env"
     ;;
   status)
-    for s in chain; do
+    for s in "${SERVICES[@]}"; do
       if pid_alive "$DEV_DIR/$s.pid"; then echo "$s: running (pid $(cat "$DEV_DIR/$s.pid"))"; else echo "$s: stopped"; fi
     done
     ;;

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Runs a command with the dev stack up. Starts the stack if it is not running and then
-# stops it on exit, whatever the command's outcome; leaves a stack it found running alone.
+# stops it on exit, whatever the command's outcome; leaves a stack it found whole alone.
 source "$(dirname "$0")/lib.sh"
 
 started=0
-if ! "$ROOT/scripts/dev-stack.sh" status | grep -q running; then
+if "$ROOT/scripts/dev-stack.sh" status | grep -q stopped; then
   started=1
   trap '"$ROOT/scripts/dev-stack.sh" down' EXIT
   "$ROOT/scripts/dev-stack.sh" up

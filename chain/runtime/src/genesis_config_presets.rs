@@ -1,6 +1,7 @@
 //! Genesis presets. `development` funds the well-known dev accounts, makes Alice sudo, and
-//! registers the `cloudstack-vm` deployment type (owned by Alice) with the CID of
-//! `descriptors/cloudstack-vm/schema.json`, which `build.rs` computes from the file.
+//! registers the reference deployment types `cloudstack-vm` (id 0) and `substrate-node`
+//! (id 1), owned by Alice, with the CIDs of their `descriptors/<type>/schema.json`, which
+//! `build.rs` computes from the files.
 
 use crate::*;
 use alloc::{vec, vec::Vec};
@@ -12,6 +13,8 @@ pub const DEVELOPMENT: &str = sp_genesis_builder::DEV_RUNTIME_PRESET;
 
 /// CIDv1 (raw, sha2-256) of the `cloudstack-vm` JSON Schema, computed at build time.
 pub const CLOUDSTACK_VM_SCHEMA_CID: &str = env!("DINFRA_CLOUDSTACK_VM_SCHEMA_CID");
+/// CIDv1 (raw, sha2-256) of the `substrate-node` JSON Schema, computed at build time.
+pub const SUBSTRATE_NODE_SCHEMA_CID: &str = env!("DINFRA_SUBSTRATE_NODE_SCHEMA_CID");
 
 /// What every dev account starts with.
 pub const DEV_ENDOWMENT: Balance = 1_000_000 * UNIT;
@@ -25,11 +28,10 @@ fn development() -> Value {
 		"balances": { "balances": endowed },
 		"sudo": { "key": Some(alice.clone()) },
 		"dinfraProviders": {
-			"deploymentTypes": vec![(
-				alice,
-				b"cloudstack-vm".to_vec(),
-				CLOUDSTACK_VM_SCHEMA_CID.as_bytes().to_vec(),
-			)],
+			"deploymentTypes": vec![
+				(alice.clone(), b"cloudstack-vm".to_vec(), CLOUDSTACK_VM_SCHEMA_CID.as_bytes().to_vec()),
+				(alice, b"substrate-node".to_vec(), SUBSTRATE_NODE_SCHEMA_CID.as_bytes().to_vec()),
+			],
 		},
 	});
 	#[cfg(feature = "parachain")]

@@ -33,3 +33,20 @@ def node_url() -> str:
     if not url:
         pytest.fail("DINFRA_NODE_URL is not set and .dev/env is missing: run 'make dev-up' first")
     return url
+
+
+def _endpoint(name, what):
+    url = dev_env().get(name)
+    if not url:
+        pytest.fail(f"{name} ({what}) is not set and .dev/env is missing: run 'make dev-up' first")
+    return url
+
+
+@pytest.fixture(scope="session")
+def ipfs_api() -> str:
+    return _endpoint("DINFRA_IPFS_API", "Kubo's RPC")
+
+
+@pytest.fixture(scope="session")
+def ipfs_gateway() -> str:
+    return _endpoint("DINFRA_IPFS_GATEWAY", "Kubo's gateway")

@@ -89,3 +89,15 @@ def account_deployments(client, role, account, block_hash, limit):
         # The index and the records are written together; a gap means a broken read.
         raise ChainUnavailable(f"deployments {missing} are indexed for {account} but have no record")
     return [found[i] for i in sorted(found)]
+
+
+def find_deployment_type(client, name, block_hash):
+    """The deployment type called ``name`` (id, name, schema CID, owner), or None when the
+    chain has none by that name."""
+    type_id = client.query(PROVIDERS, "DeploymentTypeIdByName", [name], block_hash)
+    if type_id is None:
+        return None
+    found = client.query(PROVIDERS, "DeploymentTypes", [type_id], block_hash)
+    if found is None:
+        raise ChainUnavailable(f"the chain names type {name!r} as id {type_id} but has no such type")
+    return dict(type_id=type_id, name=found["name"], schema_cid=found["schema_cid"], owner=found["owner"])

@@ -75,20 +75,13 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.dinfra.chain.plugins.module_utils.ansible_chain import AnsibleChain, chain_argument_spec
 from ansible_collections.dinfra.chain.plugins.module_utils.chain import PROVIDERS, event_attributes
-
-
-def find(client, name, block_hash):
-    type_id = client.query(PROVIDERS, "DeploymentTypeIdByName", [name], block_hash)
-    if type_id is None:
-        return None
-    found = client.query(PROVIDERS, "DeploymentTypes", [type_id], block_hash)
-    return dict(type_id=type_id, name=found["name"], schema_cid=found["schema_cid"], owner=found["owner"])
+from ansible_collections.dinfra.chain.plugins.module_utils.deployments import find_deployment_type
 
 
 def ensure(chain):
     params, module = chain.module.params, chain.module
     block_hash = chain.client.head()[0]
-    existing = find(chain.client, params["name"], block_hash)
+    existing = find_deployment_type(chain.client, params["name"], block_hash)
     if existing is not None:
         if params["schema_cid"] not in (None, existing["schema_cid"]):
             module.fail_json(

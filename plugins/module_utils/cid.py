@@ -15,12 +15,13 @@ from __future__ import annotations
 import base64
 import hashlib
 
+from .base58 import b58decode, b58encode
+
 RAW = 0x55
 DAG_PB = 0x70
 SHA2_256 = 0x12
 CODEC_NAMES = {RAW: "raw", DAG_PB: "dag-pb"}
 
-_BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _MAX_CID_TEXT = 256
 
 
@@ -50,7 +51,7 @@ class Cid:
     def __str__(self):
         multihash = bytes([SHA2_256, 32]) + self.digest
         if self.version == 0:
-            return base58_encode(multihash)
+            return b58encode(multihash)
         body = _varint(1) + _varint(self.codec) + multihash
         return "b" + base64.b32encode(body).decode("ascii").lower().rstrip("=")
 
@@ -88,24 +89,11 @@ def read_varint(data, pos):
         shift += 7
 
 
-def base58_encode(data):
-    n = int.from_bytes(data, "big")
-    out = ""
-    while n:
-        n, rem = divmod(n, 58)
-        out = _BASE58[rem] + out
-    return "1" * (len(data) - len(data.lstrip(b"\0"))) + out
-
-
 def base58_decode(text):
-    n = 0
-    for char in text:
-        index = _BASE58.find(char)
-        if index < 0:
-            raise CidError(f"{char!r} is not a base58 character")
-        n = n * 58 + index
-    body = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return b"\0" * (len(text) - len(text.lstrip("1"))) + body
+    try:
+        return b58decode(text)
+    except ValueError:
+        raise CidError("a CID in base58 has a character outside the base58 alphabet") from None
 
 
 def _multibase_decode(text):

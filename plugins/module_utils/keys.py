@@ -16,12 +16,22 @@ from __future__ import annotations
 import hashlib
 import re
 
+# Separate imports: ed25519 seeds need only the BIP39 bindings, so dinfra.chain.ssh_key runs
+# on hosts without substrate-interface.
 try:
-    from substrateinterface import Keypair, KeypairType
     from bip39 import bip39_to_mini_secret
 
-    HAS_KEYS = True
-    KEYS_IMPORT_ERROR = None
+    HAS_BIP39 = True
+    BIP39_IMPORT_ERROR = None
+except ImportError as exc:  # pragma: no cover - reported by the callers
+    HAS_BIP39 = False
+    BIP39_IMPORT_ERROR = exc
+
+try:
+    from substrateinterface import Keypair, KeypairType
+
+    HAS_KEYS = HAS_BIP39
+    KEYS_IMPORT_ERROR = BIP39_IMPORT_ERROR
 except ImportError as exc:  # pragma: no cover - reported by the callers
     HAS_KEYS = False
     KEYS_IMPORT_ERROR = exc
@@ -81,6 +91,32 @@ def _is_hex_seed(text):
     return bool(re.fullmatch(r"0x[0-9a-fA-F]{64}", text))
 
 
+def ed25519_seed(secret):
+    """The 32-byte ed25519 secret seed of a secret URI, mnemonic or hex seed, as sp-core's
+    ``ed25519::Pair::from_string`` derives it (hard junctions only)."""
+    if not secret or not secret.strip():
+        raise SignerSecretError("the secret is empty")
+    phrase, junctions, password = parse_suri(secret)
+    if any(not hard for hard, _code in junctions):
+        raise SignerSecretError("ed25519 keys have no soft derivation: use only hard junctions (//name)")
+    phrase = phrase or DEV_PHRASE
+    if _is_hex_seed(phrase):
+        seed = bytes.fromhex(phrase[2:])
+    elif not HAS_BIP39:
+        raise SignerSecretError(f"the python package py-bip39-bindings is required for a mnemonic: {BIP39_IMPORT_ERROR}")
+    else:
+        try:
+            seed = bytes(bip39_to_mini_secret(phrase, password or ""))
+        except Exception as exc:
+            # Name the kind of problem only: the exception text may quote the secret.
+            raise SignerSecretError(
+                f"the secret is not a valid ed25519 secret URI, mnemonic or seed ({exc.__class__.__name__})"
+            ) from None
+    for _hard, junction in junctions:
+        seed = ed25519_hard_derive(seed, junction)
+    return seed
+
+
 def keypair_from_secret(secret, crypto_type="sr25519"):
     """A substrate-interface Keypair from a secret URI, mnemonic or hex seed."""
     if not HAS_KEYS:
@@ -89,25 +125,17 @@ def keypair_from_secret(secret, crypto_type="sr25519"):
         raise SignerSecretError(f"crypto type must be one of {', '.join(CRYPTO_TYPES)}")
     if not secret or not secret.strip():
         raise SignerSecretError("the signer secret is empty")
-    phrase, junctions, password = parse_suri(secret)
-    phrase = phrase or DEV_PHRASE
     try:
-        if crypto_type == "sr25519":
-            if _is_hex_seed(phrase) and not junctions:
-                return Keypair.create_from_seed(phrase, crypto_type=KeypairType.SR25519)
-            return Keypair.create_from_uri(secret.strip(), crypto_type=KeypairType.SR25519)
-        if any(not hard for hard, _ in junctions):
-            raise SignerSecretError("ed25519 keys have no soft derivation: use only hard junctions (//name)")
-        if _is_hex_seed(phrase):
-            seed = bytes.fromhex(phrase[2:])
-        else:
-            seed = bytes(bip39_to_mini_secret(phrase, password or ""))
-        for _, junction in junctions:
-            seed = ed25519_hard_derive(seed, junction)
-        return Keypair.create_from_seed("0x" + seed.hex(), crypto_type=KeypairType.ED25519)
+        if crypto_type == "ed25519":
+            return Keypair.create_from_seed("0x" + ed25519_seed(secret).hex(), crypto_type=KeypairType.ED25519)
+        phrase, junctions, _password = parse_suri(secret)
+        if _is_hex_seed(phrase) and not junctions:
+            return Keypair.create_from_seed(phrase, crypto_type=KeypairType.SR25519)
+        return Keypair.create_from_uri(secret.strip(), crypto_type=KeypairType.SR25519)
     except SignerSecretError:
         raise
     except Exception as exc:
         # Name the kind of problem only: the exception text may quote the secret.
-        raise SignerSecretError(f"the signer secret is not a valid {crypto_type} secret URI, mnemonic or seed "
-                        f"({exc.__class__.__name__})") from None
+        raise SignerSecretError(
+            f"the signer secret is not a valid {crypto_type} secret URI, mnemonic or seed ({exc.__class__.__name__})"
+        ) from None

@@ -64,7 +64,7 @@ EXAMPLES = r"""
 
 - name: Subscribe with it
   dinfra.chain.subscription:
-    deployment_type: cloudstack-vm
+    type: cloudstack-vm
     descriptor_cid: "{{ published.cid }}"
     deposit: 100000000000000
 

@@ -6,7 +6,8 @@
 #   dev-stack.sh down    stop every service (SIGTERM, then SIGKILL after a grace period)
 #   dev-stack.sh status  show which services run
 #
-# Services: the dev chain (chopsticks running our runtime from genesis) and Kubo (IPFS).
+# Services: the dev chain (chopsticks running our runtime from genesis), Kubo (IPFS) and the
+# CloudStack API simulator (devtools/cloudstack_simulator).
 source "$(dirname "$0")/lib.sh"
 
 CHAIN_HOST=127.0.0.1
@@ -16,7 +17,13 @@ IPFS_API_PORT="${DINFRA_IPFS_API_PORT:-5001}"
 IPFS_GATEWAY_PORT="${DINFRA_IPFS_GATEWAY_PORT:-8080}"
 # Kubo's repository lives outside the source tree, one per checkout.
 IPFS_REPO="${DINFRA_IPFS_REPO:-$DINFRA_CACHE/ipfs-repo-$(printf %s "$ROOT" | sha256sum | cut -c1-12)}"
-SERVICES=(chain ipfs)
+# The CloudStack simulator's state (SQLite) and its admin API key and secret, made once per
+# state file and kept beside it, live outside the source tree, one per checkout.
+CLOUDSTACK_HOST=127.0.0.1
+CLOUDSTACK_PORT="${DINFRA_CLOUDSTACK_PORT:-8888}"
+CLOUDSTACK_DB="${DINFRA_CLOUDSTACK_DB:-$DINFRA_CACHE/cloudstack-sim-$(printf %s "$ROOT" | sha256sum | cut -c1-12).sqlite}"
+CLOUDSTACK_CREDENTIALS="${CLOUDSTACK_DB%.sqlite}.credentials.json"
+SERVICES=(chain ipfs cloudstack)
 STARTUP_TIMEOUT="${DINFRA_STARTUP_TIMEOUT:-180}"
 
 port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
@@ -110,6 +117,25 @@ ipfs_up() {
   wait_ready ipfs ipfs_answers
 }
 
+cloudstack_answers() {
+  curl -sf -m 5 "http://$CLOUDSTACK_HOST:$CLOUDSTACK_PORT/_simulator/health" | grep -q '"ok"'
+}
+
+cloudstack_up() {
+  pid_alive "$DEV_DIR/cloudstack.pid" && { log "CloudStack simulator already running"; return; }
+  port_open "$CLOUDSTACK_HOST" "$CLOUDSTACK_PORT" && die "port $CLOUDSTACK_PORT is in use; stop what listens there or set DINFRA_CLOUDSTACK_PORT"
+  log "starting the CloudStack simulator on http://$CLOUDSTACK_HOST:$CLOUDSTACK_PORT/client/api (state: $CLOUDSTACK_DB)"
+  # Standard library only: any Python 3.9+ runs it.
+  start_service cloudstack env PYTHONPATH="$ROOT/devtools" python3 -m cloudstack_simulator \
+    --db "$CLOUDSTACK_DB" --credentials-file "$CLOUDSTACK_CREDENTIALS" --host "$CLOUDSTACK_HOST" --port "$CLOUDSTACK_PORT"
+  wait_ready cloudstack cloudstack_answers
+}
+
+# One field of the simulator's credentials file.
+cloudstack_credential() {
+  python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$CLOUDSTACK_CREDENTIALS" "$1"
+}
+
 write_env() {
   cat > "$DEV_DIR/env" <<ENV
 # Endpoints of the local dev stack; written by 'make dev-up'. Source it: . .dev/env
@@ -117,6 +143,12 @@ export DINFRA_NODE_URL=ws://$CHAIN_HOST:$CHAIN_PORT
 export DINFRA_IPFS_API=http://$IPFS_HOST:$IPFS_API_PORT
 export DINFRA_IPFS_GATEWAY=http://$IPFS_HOST:$IPFS_GATEWAY_PORT
 export IPFS_PATH=$IPFS_REPO
+# The CloudStack simulator, under the names ngine_io.cloudstack and the cs client read.
+export CLOUDSTACK_ENDPOINT=http://$CLOUDSTACK_HOST:$CLOUDSTACK_PORT/client/api
+export CLOUDSTACK_KEY=$(cloudstack_credential apikey)
+export CLOUDSTACK_SECRET=$(cloudstack_credential secretkey)
+export CLOUDSTACK_TIMEOUT=10
+export DINFRA_CLOUDSTACK_DB=$CLOUDSTACK_DB
 ENV
 }
 
@@ -124,6 +156,7 @@ case "${1:-}" in
   up)
     chain_up
     ipfs_up
+    cloudstack_up
     write_env
     log "dev stack is up; endpoints in .dev/env"
     ;;

@@ -50,3 +50,18 @@ def ipfs_api() -> str:
 @pytest.fixture(scope="session")
 def ipfs_gateway() -> str:
     return _endpoint("DINFRA_IPFS_GATEWAY", "Kubo's gateway")
+
+
+@pytest.fixture(scope="session")
+def cloudstack_env() -> dict:
+    """The CloudStack simulator of the dev stack, as ngine_io.cloudstack and the cs client read
+    it (CLOUDSTACK_ENDPOINT, _KEY, _SECRET, _TIMEOUT), plus where its state lives
+    (DINFRA_CLOUDSTACK_DB); from .dev/env, overridden by the real environment."""
+    values = dev_env()
+    values.update({k: v for k, v in os.environ.items() if k.startswith("CLOUDSTACK_")})
+    env = {k: values.get(k) for k in ("CLOUDSTACK_ENDPOINT", "CLOUDSTACK_KEY", "CLOUDSTACK_SECRET", "DINFRA_CLOUDSTACK_DB")}
+    missing = [k for k, v in env.items() if not v]
+    if missing:
+        pytest.fail(f"{', '.join(missing)} (the CloudStack simulator) not set and not in .dev/env: run 'make dev-up' first")
+    env["CLOUDSTACK_TIMEOUT"] = values.get("CLOUDSTACK_TIMEOUT", "10")
+    return env

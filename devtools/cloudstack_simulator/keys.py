@@ -14,7 +14,7 @@ KEY_TYPES = ("ssh-rsa", "ssh-dss", "ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-
 
 
 class InvalidKey(ValueError):
-    pass
+    """A public key CloudStack would refuse to register."""
 
 
 def parse_public_key(text):

@@ -54,6 +54,7 @@ from ansible_collections.dinfra.chain.plugins.module_utils.descriptors import (
     SchemaCache,
     default_cache_dir,
     load,
+    summarize,
 )
 from ansible_collections.dinfra.chain.plugins.module_utils.ipfs import Gateway, IpfsError
 
@@ -74,10 +75,6 @@ class LookupModule(LookupBase):
             except (IpfsError, DescriptorError) as exc:
                 raise AnsibleLookupError(f"descriptor {cid}: {exc}") from None
             if errors:
-                first = errors[0]
-                raise AnsibleLookupError(
-                    f"descriptor {cid} does not match schema {schema_cid}: {first['path']}: {first['message']}"
-                    + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else "")
-                )
+                raise AnsibleLookupError(f"descriptor {cid} does not match schema {schema_cid}: {summarize(errors)}")
             documents.append(wrap_var(document))
         return documents

@@ -13,10 +13,8 @@ nesting that would exhaust the parser), and validation never fetches anything: a
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import tempfile
 
 try:
     from jsonschema import Draft202012Validator
@@ -31,6 +29,7 @@ except ImportError as exc:  # pragma: no cover - reported by the callers
     JSONSCHEMA_IMPORT_ERROR = exc
 
 from .cid import RAW, ContentMismatch, parse_cid, verify_block
+from .files import write_atomically
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 MAX_DEPTH = 32
@@ -156,6 +155,12 @@ def _message(error):
     return error.message
 
 
+def summarize(errors):
+    """One line for a failure message: the first error, and how many more there are."""
+    first = f"{errors[0]['path']}: {errors[0]['message']}"
+    return first + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else "")
+
+
 def validation_errors(document, schema):
     """Every way ``document`` breaks ``schema`` (at most MAX_ERRORS), sorted by path."""
     validator = schema_validator(schema)
@@ -194,19 +199,11 @@ class SchemaCache:
         return data
 
     def _store(self, path, data):
-        """Atomic: a crash leaves the old entry or none, never half a schema."""
         try:
             os.makedirs(self.directory, mode=0o700, exist_ok=True)
-            handle, temp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-")
+            write_atomically(path, data, 0o600)
         except OSError:
-            return  # a cache that cannot be written only costs a fetch next time
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(data)
-            os.replace(temp, path)
-        except OSError:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
+            pass  # a cache that cannot be written only costs a fetch next time
 
 
 def default_cache_dir():

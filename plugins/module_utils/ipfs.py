@@ -186,9 +186,11 @@ class Kubo:
         except urllib.error.HTTPError as exc:
             message = exc.read(4096).decode("utf-8", "replace")
             try:
-                message = json.loads(message).get("Message", message)
+                decoded = json.loads(message)
             except ValueError:
-                pass
+                decoded = None
+            if isinstance(decoded, dict) and isinstance(decoded.get("Message"), str):
+                message = decoded["Message"]
             raise KuboError(command, exc.code, message.strip()[:300]) from None
         except (urllib.error.URLError, OSError) as exc:
             raise IpfsUnavailable(f"{what}: {getattr(exc, 'reason', exc)}") from None

@@ -20,15 +20,14 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import hashlib
 import os
 import re
 import struct
-import tempfile
 
 from ansible_collections.dinfra.chain.plugins.module_utils.base58 import b58decode as _b58decode
 from ansible_collections.dinfra.chain.plugins.module_utils.base58 import b58encode
+from ansible_collections.dinfra.chain.plugins.module_utils.files import write_atomically
 from ansible_collections.dinfra.chain.plugins.module_utils.keys import SignerSecretError, ed25519_seed
 
 try:
@@ -400,35 +399,8 @@ def read_key_file(path):
 
 
 def write_file_atomically(path, data, mode):
-    """Replace ``path`` with ``data``: a temporary file in the same directory gets ``mode``
-    before any byte is written, is flushed to disk and renamed over ``path``. On failure
-    ``path`` is as it was and no temporary file is left."""
-    directory = os.path.dirname(os.path.abspath(path))
+    """files.write_atomically, with an SshKeyError that names the path but no content."""
     try:
-        descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+        write_atomically(path, data, mode)
     except OSError as exc:
         raise SshKeyError(f"cannot write {path}: {exc.strerror or exc}") from None
-    try:
-        try:
-            os.fchmod(descriptor, mode)
-            view = memoryview(data)
-            while view:
-                view = view[os.write(descriptor, view):]
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
-        os.replace(temporary, path)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        if isinstance(exc, OSError):
-            raise SshKeyError(f"cannot write {path}: {exc.strerror or exc}") from None
-        raise
-    # The rename itself is durable only once the directory is flushed; not every file
-    # system can, and the data is already safe, so a failure here is not an error.
-    with contextlib.suppress(OSError):
-        directory_descriptor = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(directory_descriptor)
-        finally:
-            os.close(directory_descriptor)

@@ -118,6 +118,7 @@ from ansible_collections.dinfra.chain.plugins.module_utils.descriptors import (
     JSONSCHEMA_IMPORT_ERROR,
     DescriptorError,
     parse_json,
+    summarize,
     validation_errors,
 )
 from ansible_collections.dinfra.chain.plugins.module_utils.ipfs import DEFAULT_API, IpfsError, IpfsUnavailable, Kubo, expected_cid
@@ -151,8 +152,7 @@ def check_document(module, data):
             errors = validation_errors(document, schema)
             if errors:
                 module.fail_json(
-                    msg=f"the document does not match its schema: {errors[0]['path']}: {errors[0]['message']}"
-                    + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""),
+                    msg=f"the document does not match its schema: {summarize(errors)}",
                     errors=errors, failure="invalid",
                 )
     except DescriptorError as exc:

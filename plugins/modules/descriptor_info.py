@@ -137,6 +137,7 @@ from ansible_collections.dinfra.chain.plugins.module_utils.descriptors import (
     SchemaCache,
     default_cache_dir,
     load,
+    summarize,
 )
 from ansible_collections.dinfra.chain.plugins.module_utils.ipfs import (
     DEFAULT_GATEWAY,
@@ -201,9 +202,8 @@ def inspect(module):
     if schema_cid:
         result["schema_cid"] = schema_cid
     if errors and params["fail_on_invalid"]:
-        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        module.fail_json(msg=f"the descriptor does not match its schema: {errors[0]['path']}: "
-                             f"{errors[0]['message']}{more}", failure="invalid", **result)
+        module.fail_json(msg=f"the descriptor does not match its schema: {summarize(errors)}",
+                         failure="invalid", **result)
     return result
 
 

@@ -196,12 +196,17 @@ def acquire_public_ip(ctx, network, source_nat=False, requested=None, state="All
     })
 
 
+def delete_dependents(ctx, kinds, field, owner_id):
+    """Deletes, with their tags, the objects of ``kinds`` whose ``field`` names ``owner_id``."""
+    for kind in kinds:
+        for item in ctx.tx.all(kind):
+            if item.get(field) == owner_id:
+                delete_tags_of(ctx, item["id"])
+                ctx.tx.delete(kind, item["id"])
+
+
 def release_public_ip(ctx, ip):
     """Frees an address with everything on it: its rules and tags."""
-    for kind in ("pfrule", "fwrule"):
-        for rule in ctx.tx.all(kind):
-            if rule.get("ipaddressid") == ip["id"]:
-                delete_tags_of(ctx, rule["id"])
-                ctx.tx.delete(kind, rule["id"])
+    delete_dependents(ctx, ("pfrule", "fwrule"), "ipaddressid", ip["id"])
     delete_tags_of(ctx, ip["id"])
     ctx.tx.delete("ip", ip["id"])

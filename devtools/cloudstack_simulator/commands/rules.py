@@ -223,6 +223,13 @@ def _firewall_failed(ctx, args, _error):
     ctx.tx.delete("fwrule", args["id"])
 
 
+def _delete_firewall_job(ctx, rule_id, traffic):
+    """Ingress and egress rules share one table; each delete command sees only its own kind."""
+    if ctx.tx.get("fwrule", rule_id)["traffictype"] != traffic:
+        raise errors.no_such_entity(ctx.command, "id", rule_id)
+    return ctx.job({"id": rule_id}, "FirewallRule", rule_id)
+
+
 def _firewall_deleted(ctx, args):
     ctx.require("fwrule", args["id"])
     delete_tags_of(ctx, args["id"])
@@ -237,10 +244,7 @@ create_firewall.on_failure(_firewall_failed)
 @command("deleteFirewallRule", {"id": P("uuid", required=True, kind="fwrule")}, is_async=True,
          java="org.apache.cloudstack.api.command.user.firewall.DeleteFirewallRuleCmd")
 def delete_firewall(ctx, p):
-    rule = ctx.tx.get("fwrule", p["id"])
-    if rule["traffictype"] != "Ingress":
-        raise errors.no_such_entity(ctx.command, "id", p["id"])
-    return ctx.job({"id": p["id"]}, "FirewallRule", p["id"])
+    return _delete_firewall_job(ctx, p["id"], "Ingress")
 
 
 delete_firewall.finisher(_firewall_deleted)
@@ -276,10 +280,7 @@ create_egress.on_failure(_firewall_failed)
 @command("deleteEgressFirewallRule", {"id": P("uuid", required=True, kind="fwrule")}, is_async=True,
          java="org.apache.cloudstack.api.command.user.firewall.DeleteEgressFirewallRuleCmd")
 def delete_egress(ctx, p):
-    rule = ctx.tx.get("fwrule", p["id"])
-    if rule["traffictype"] != "Egress":
-        raise errors.no_such_entity(ctx.command, "id", p["id"])
-    return ctx.job({"id": p["id"]}, "FirewallRule", p["id"])
+    return _delete_firewall_job(ctx, p["id"], "Egress")
 
 
 delete_egress.finisher(_firewall_deleted)

@@ -13,7 +13,7 @@ import re
 from .. import errors
 from ..params import P
 from ..registry import command
-from .common import (allocate_guest_ip, by_ids, delete_tags_of, implement_network, mac_address, new_id, owner, same_name,
+from .common import (allocate_guest_ip, by_ids, delete_dependents, delete_tags_of, implement_network, mac_address, new_id, owner, same_name,
                      tags_of, where, with_keyword, with_tags)
 
 _HOSTNAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]{0,62}$")
@@ -437,15 +437,8 @@ def _reboot_done(ctx, args):
 
 
 def _expunge(ctx, vm):
-    for kind in ("nic", "volume"):
-        for item in ctx.tx.all(kind):
-            if item.get("vmid") == vm["id"]:
-                delete_tags_of(ctx, item["id"])
-                ctx.tx.delete(kind, item["id"])
-    for rule in ctx.tx.all("pfrule"):
-        if rule["virtualmachineid"] == vm["id"]:
-            delete_tags_of(ctx, rule["id"])
-            ctx.tx.delete("pfrule", rule["id"])
+    delete_dependents(ctx, ("nic", "volume"), "vmid", vm["id"])
+    delete_dependents(ctx, ("pfrule",), "virtualmachineid", vm["id"])
     delete_tags_of(ctx, vm["id"])
     result = render_vm(ctx, {**vm, "state": "Expunging"})
     ctx.tx.delete("vm", vm["id"])

@@ -11,22 +11,40 @@
 source "$(dirname "$0")/lib.sh"
 
 CHAIN_HOST=127.0.0.1
-CHAIN_PORT="${DINFRA_CHAIN_PORT:-9944}"
 IPFS_HOST=127.0.0.1
-IPFS_API_PORT="${DINFRA_IPFS_API_PORT:-5001}"
-IPFS_GATEWAY_PORT="${DINFRA_IPFS_GATEWAY_PORT:-8080}"
 # Kubo's repository lives outside the source tree, one per checkout.
 IPFS_REPO="${DINFRA_IPFS_REPO:-$DINFRA_CACHE/ipfs-repo-$(printf %s "$ROOT" | sha256sum | cut -c1-12)}"
 # The CloudStack simulator's state (SQLite) and its admin API key and secret, made once per
 # state file and kept beside it, live outside the source tree, one per checkout.
 CLOUDSTACK_HOST=127.0.0.1
-CLOUDSTACK_PORT="${DINFRA_CLOUDSTACK_PORT:-8888}"
 CLOUDSTACK_DB="${DINFRA_CLOUDSTACK_DB:-$DINFRA_CACHE/cloudstack-sim-$(printf %s "$ROOT" | sha256sum | cut -c1-12).sqlite}"
 CLOUDSTACK_CREDENTIALS="${CLOUDSTACK_DB%.sqlite}.credentials.json"
 SERVICES=(chain ipfs cloudstack)
 STARTUP_TIMEOUT="${DINFRA_STARTUP_TIMEOUT:-180}"
 
 port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+# The port a service listens on: the one it was started with if it runs (kept in
+# .dev/ports), else the explicit override, else the default, else (when another checkout's
+# stack holds the default) a free port, so that two checkouts, such as a CI clone beside a
+# developer's stack, never collide. An explicit override that is taken is an error.
+PORTS_FILE="$DEV_DIR/ports"
+[ -f "$PORTS_FILE" ] && source "$PORTS_FILE"
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+choose_port() {  # <variable> <override variable> <default> <service>
+  local var=$1 override=$2 default=$3 service=$4
+  if pid_alive "$DEV_DIR/$service.pid" && [ -n "${!var:-}" ]; then return; fi
+  if [ -n "${!override:-}" ]; then
+    port_open 127.0.0.1 "${!override}" && die "port ${!override} ($override) is in use"
+    printf -v "$var" %s "${!override}"
+  elif port_open 127.0.0.1 "$default"; then
+    printf -v "$var" %s "$(free_port)"
+    log "port $default is in use; $service uses ${!var} instead"
+  else
+    printf -v "$var" %s "$default"
+  fi
+  printf '%s=%s\n' "$var" "${!var}" >> "$PORTS_FILE"
+}
 
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
@@ -69,7 +87,6 @@ chain_answers() {
 
 chain_up() {
   pid_alive "$DEV_DIR/chain.pid" && { log "dev chain already running"; return; }
-  port_open "$CHAIN_HOST" "$CHAIN_PORT" && die "port $CHAIN_PORT is in use; stop what listens there or set DINFRA_CHAIN_PORT"
   "$ROOT/scripts/setup-chopsticks.sh"
   [ -f "$RUNTIME_WASM" ] || "$ROOT/scripts/build-runtime.sh"
   local spec="$DEV_DIR/chain-spec.json"
@@ -98,9 +115,6 @@ ipfs_answers() {
 
 ipfs_up() {
   pid_alive "$DEV_DIR/ipfs.pid" && { log "Kubo already running"; return; }
-  for port in "$IPFS_API_PORT" "$IPFS_GATEWAY_PORT"; do
-    port_open "$IPFS_HOST" "$port" && die "port $port is in use; stop what listens there or set DINFRA_IPFS_API_PORT / DINFRA_IPFS_GATEWAY_PORT"
-  done
   "$ROOT/scripts/setup-kubo.sh"
   local ipfs="$DEV_DIR/ipfs"
   export IPFS_PATH="$IPFS_REPO"
@@ -123,7 +137,6 @@ cloudstack_answers() {
 
 cloudstack_up() {
   pid_alive "$DEV_DIR/cloudstack.pid" && { log "CloudStack simulator already running"; return; }
-  port_open "$CLOUDSTACK_HOST" "$CLOUDSTACK_PORT" && die "port $CLOUDSTACK_PORT is in use; stop what listens there or set DINFRA_CLOUDSTACK_PORT"
   log "starting the CloudStack simulator on http://$CLOUDSTACK_HOST:$CLOUDSTACK_PORT/client/api (state: $CLOUDSTACK_DB)"
   # Standard library only: any Python 3.9+ runs it.
   start_service cloudstack env PYTHONPATH="$ROOT/devtools" python3 -m cloudstack_simulator \
@@ -154,6 +167,17 @@ ENV
 
 case "${1:-}" in
   up)
+    # Ports of services that still run are kept; the rest are chosen afresh.
+    : > "$PORTS_FILE.new"
+    for var in CHAIN_PORT IPFS_API_PORT IPFS_GATEWAY_PORT CLOUDSTACK_PORT; do
+      svc=$(case $var in CHAIN*) echo chain;; IPFS*) echo ipfs;; *) echo cloudstack;; esac)
+      if pid_alive "$DEV_DIR/$svc.pid" && [ -n "${!var:-}" ]; then printf '%s=%s\n' "$var" "${!var}" >> "$PORTS_FILE.new"; else unset "$var"; fi
+    done
+    mv "$PORTS_FILE.new" "$PORTS_FILE"
+    choose_port CHAIN_PORT DINFRA_CHAIN_PORT 9944 chain
+    choose_port IPFS_API_PORT DINFRA_IPFS_API_PORT 5001 ipfs
+    choose_port IPFS_GATEWAY_PORT DINFRA_IPFS_GATEWAY_PORT 8080 ipfs
+    choose_port CLOUDSTACK_PORT DINFRA_CLOUDSTACK_PORT 8888 cloudstack
     chain_up
     ipfs_up
     cloudstack_up
@@ -162,7 +186,7 @@ case "${1:-}" in
     ;;
   down)
     for s in "${SERVICES[@]}"; do stop_service "$s"; done
-    rm -f "$DEV_DIR/env"
+    rm -f "$DEV_DIR/env" "$PORTS_FILE"
     ;;
   status)
     for s in "${SERVICES[@]}"; do

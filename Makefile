@@ -51,7 +51,8 @@ test-unit: ## Python unit tests (no services)
 	$(PYTEST) tests/unit
 
 lint: ## ansible-lint (production profile) over the collection
-	$(VENV)/bin/ansible-lint --strict
+	$(SCRIPTS)/setup-collection.sh
+	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.dev/collections $(VENV)/bin/ansible-lint --strict
 
 sanity: setup ## ansible-test sanity on every supported ansible-core (2.19, 2.18)
 	$(SCRIPTS)/sanity.sh

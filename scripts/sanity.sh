@@ -20,6 +20,11 @@ mkdir -p "$COPY"
   | xargs -0 -I{} sh -c '[ -e "{}" ] && printf "%s\0" "{}"' \
   | xargs -0 cp --parents -t "$COPY")
 (cd "$COPY" && git init -q && git add -A)
+# Collections ours depends on (galaxy.yml), beside it where ansible-test looks: ngine_io.cloudstack
+# from the ansible package in the project venv, for its doc fragment and module_utils.
+NGINE="$(ls -d "$ROOT"/.venv/lib/python3*/site-packages/ansible_collections/ngine_io/cloudstack)"
+mkdir -p "$WORK/ansible_collections/ngine_io"
+cp -r "$NGINE" "$WORK/ansible_collections/ngine_io/cloudstack"
 
 cd "$COPY"
 # The venv's bin first: ansible-test runs tools from PATH.

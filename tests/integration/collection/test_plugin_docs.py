@@ -29,3 +29,21 @@ def test_ansible_doc_renders(kind, name, controller):
     assert "EXAMPLES" in result.stdout
     if kind == "module":
         assert "RETURN VALUES" in result.stdout
+
+
+ROLES = [f"dinfra.chain.{path.name}" for path in sorted((ROOT / "roles").iterdir()) if (path / "meta" / "argument_specs.yml").is_file()]
+
+
+def test_every_role_has_an_argument_spec():
+    assert sorted(ROLES) == sorted(f"dinfra.chain.{path.name}" for path in (ROOT / "roles").iterdir() if path.is_dir())
+    assert "dinfra.chain.cloudstack_vm" in ROLES
+
+
+@pytest.mark.parametrize("controller", sorted(CONTROLLERS))
+@pytest.mark.parametrize("name", ROLES)
+def test_role_docs_render(name, controller):
+    bin_dir = CONTROLLERS[controller]
+    result = run(["ansible-doc", "-t", "role", name], ansible_env(bin_dir), bin_dir=bin_dir)
+    assert result.returncode == 0, result.stderr
+    assert "ERROR" not in result.stderr and "WARNING" not in result.stderr, result.stderr
+    assert "ENTRY POINT: *main*" in result.stdout and "cloudstack_vm_" in result.stdout

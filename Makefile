@@ -10,7 +10,7 @@ VENV := .venv
 PYTEST := $(VENV)/bin/python -m pytest
 CARGO_ENV := source $(SCRIPTS)/lib.sh &&
 
-.PHONY: help setup wasm weights dev-up dev-down dev-status test test-chain test-unit lint sanity test-integration demo clean
+.PHONY: help setup wasm weights dev-up dev-down dev-status test test-chain test-unit lint sanity test-integration molecule build demo clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -50,9 +50,11 @@ test-unit: ## Python unit tests (no services)
 	$(SCRIPTS)/setup-collection.sh
 	$(PYTEST) tests/unit
 
-lint: ## ansible-lint (production profile) over the collection
+lint: ## ansible-lint (production profile), yamllint, and .gitlab-ci.yml against GitLab's CI schema
 	$(SCRIPTS)/setup-collection.sh
 	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.dev/collections $(VENV)/bin/ansible-lint --strict
+	$(VENV)/bin/yamllint -s -c .yamllint .
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.gitlab-ci .gitlab-ci.yml
 
 sanity: setup ## ansible-test sanity on every supported ansible-core (2.19, 2.18)
 	$(SCRIPTS)/sanity.sh
@@ -61,6 +63,14 @@ sanity: setup ## ansible-test sanity on every supported ansible-core (2.19, 2.18
 test-integration: wasm ## Python tests against a real dev stack (started and stopped here)
 	$(SCRIPTS)/setup-collection.sh
 	$(SCRIPTS)/with-dev-stack.sh $(PYTEST) tests/integration
+
+molecule: wasm ## The molecule scenarios (extensions/molecule) against the dev stack's CloudStack simulator
+	$(SCRIPTS)/setup-collection.sh
+	$(SCRIPTS)/with-dev-stack.sh $(PYTEST) tests/integration/cloudstack/test_molecule_scenarios.py
+
+build: setup ## Build the collection tarball into build/
+	mkdir -p build
+	$(VENV)/bin/ansible-galaxy collection build --force --output-path build
 
 demo: wasm ## The main job on the local dev stack
 	$(SCRIPTS)/with-dev-stack.sh $(VENV)/bin/python $(SCRIPTS)/demo.py

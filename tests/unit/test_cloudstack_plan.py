@@ -88,6 +88,6 @@ def test_plain_strips_ansible_types_and_refuses_objects():
 
     converted = plain({TaggedStr("k"): [TaggedStr("v"), 1, True, None, 1.5, (2,)]})
     assert converted == {"k": ["v", 1, True, None, 1.5, [2]]}
-    assert type(next(iter(converted))) is str and type(converted["k"][0]) is str
+    assert next(iter(converted)).__class__ is str and converted["k"][0].__class__ is str
     with pytest.raises(AnsibleFilterError, match="unexpected object"):
         plain({"k": object()})

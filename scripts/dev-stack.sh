@@ -33,15 +33,17 @@ PORTS_FILE="$DEV_DIR/ports"
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 choose_port() {  # <variable> <override variable> <default> <service>
   local var=$1 override=$2 default=$3 service=$4
-  if pid_alive "$DEV_DIR/$service.pid" && [ -n "${!var:-}" ]; then return; fi
-  if [ -n "${!override:-}" ]; then
-    port_open 127.0.0.1 "${!override}" && die "port ${!override} ($override) is in use"
-    printf -v "$var" %s "${!override}"
-  elif port_open 127.0.0.1 "$default"; then
-    printf -v "$var" %s "$(free_port)"
-    log "port $default is in use; $service uses ${!var} instead"
-  else
-    printf -v "$var" %s "$default"
+  # A running service keeps the port it runs on (read from .dev/ports above).
+  if ! { pid_alive "$DEV_DIR/$service.pid" && [ -n "${!var:-}" ]; }; then
+    if [ -n "${!override:-}" ]; then
+      port_open 127.0.0.1 "${!override}" && die "port ${!override} ($override) is in use"
+      printf -v "$var" %s "${!override}"
+    elif port_open 127.0.0.1 "$default"; then
+      printf -v "$var" %s "$(free_port)"
+      log "port $default is in use; $service uses ${!var} instead"
+    else
+      printf -v "$var" %s "$default"
+    fi
   fi
   printf '%s=%s\n' "$var" "${!var}" >> "$PORTS_FILE"
 }
@@ -167,13 +169,8 @@ ENV
 
 case "${1:-}" in
   up)
-    # Ports of services that still run are kept; the rest are chosen afresh.
-    : > "$PORTS_FILE.new"
-    for var in CHAIN_PORT IPFS_API_PORT IPFS_GATEWAY_PORT CLOUDSTACK_PORT; do
-      svc=$(case $var in CHAIN*) echo chain;; IPFS*) echo ipfs;; *) echo cloudstack;; esac)
-      if pid_alive "$DEV_DIR/$svc.pid" && [ -n "${!var:-}" ]; then printf '%s=%s\n' "$var" "${!var}" >> "$PORTS_FILE.new"; else unset "$var"; fi
-    done
-    mv "$PORTS_FILE.new" "$PORTS_FILE"
+    # Rewritten from the values read above: running services keep their ports, the rest are chosen afresh.
+    : > "$PORTS_FILE"
     choose_port CHAIN_PORT DINFRA_CHAIN_PORT 9944 chain
     choose_port IPFS_API_PORT DINFRA_IPFS_API_PORT 5001 ipfs
     choose_port IPFS_GATEWAY_PORT DINFRA_IPFS_GATEWAY_PORT 8080 ipfs

@@ -25,6 +25,10 @@ wasm_cargo() {
 --cfg substrate_runtime" "$CARGO" "$@"
 }
 
+# ngine_io.cloudstack as the ansible package installs it in the project venv (a namespace
+# package, so its path is found on disk, not through __file__).
+ngine_io_cloudstack_dir() { ls -d "$ROOT"/.venv/lib/python3*/site-packages/ansible_collections/ngine_io/cloudstack 2>/dev/null | head -n1; }
+
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 

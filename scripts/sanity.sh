@@ -22,7 +22,8 @@ mkdir -p "$COPY"
 (cd "$COPY" && git init -q && git add -A)
 # Collections ours depends on (galaxy.yml), beside it where ansible-test looks: ngine_io.cloudstack
 # from the ansible package in the project venv, for its doc fragment and module_utils.
-NGINE="$(ls -d "$ROOT"/.venv/lib/python3*/site-packages/ansible_collections/ngine_io/cloudstack)"
+NGINE="$(ngine_io_cloudstack_dir)"
+[ -n "$NGINE" ] || die "ngine_io.cloudstack is not in the venv; run scripts/setup-python.sh"
 mkdir -p "$WORK/ansible_collections/ngine_io"
 cp -r "$NGINE" "$WORK/ansible_collections/ngine_io/cloudstack"
 

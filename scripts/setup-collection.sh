@@ -7,7 +7,7 @@ mkdir -p "$dest"
 [ "$(readlink "$dest/chain" 2>/dev/null)" = "$ROOT" ] || ln -sfn "$ROOT" "$dest/chain"
 # ngine_io.cloudstack, which dinfra.chain depends on, from the ansible package in the venv: the
 # ansible-core-only controllers (the 2.18 venv) find it here too.
-ngine="$(ls -d "$ROOT"/.venv/lib/python3*/site-packages/ansible_collections/ngine_io/cloudstack 2>/dev/null | head -n1)"
+ngine="$(ngine_io_cloudstack_dir)"
 if [ -n "$ngine" ]; then
   mkdir -p "$DEV_DIR/collections/ansible_collections/ngine_io"
   [ "$(readlink "$DEV_DIR/collections/ansible_collections/ngine_io/cloudstack" 2>/dev/null)" = "$ngine" ] \

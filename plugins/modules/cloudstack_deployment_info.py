@@ -154,18 +154,21 @@ def summarize(kind, resource, deployment_id):
 
 class CloudStackDeploymentInfo(AnsibleCloudStack):
 
+    def list_all(self, command, list_key, zone_id, **filters):
+        """Every page of a list command; a failure fails the module (query_api)."""
+        if zone_id:
+            filters["zoneid"] = zone_id
+        answer = self.query_api(command, listall=True, fetch_list=True, **filters)
+        if isinstance(answer, dict):  # a cs without fetch_list support answers one page
+            answer = answer.get(list_key, [])
+        return answer
+
     def named(self, name, zone_id, deployment_id):
         """VMs and networks with the deployment's name, tagged or not."""
-        found = {"virtual_machines": [], "networks": []}
+        found = {}
         for kind, command, list_key in RESOURCE_LISTS[:2]:
-            args = dict(listall=True, fetch_list=True, keyword=name)
-            if kind == "virtual_machines":
-                args["name"] = name
-            if zone_id:
-                args["zoneid"] = zone_id
-            answer = self.query_api(command, **args)
-            if isinstance(answer, dict):
-                answer = answer.get(list_key, [])
+            filters = dict(keyword=name, name=name) if kind == "virtual_machines" else dict(keyword=name)
+            answer = self.list_all(command, list_key, zone_id, **filters)
             found[kind] = [summarize(kind, r, deployment_id) for r in answer if r.get("name") == name]
         return found
 
@@ -178,14 +181,8 @@ class CloudStackDeploymentInfo(AnsibleCloudStack):
         zone_id = self.get_zone(key="id") if self.module.params.get("zone") else None
         found = {}
         for kind, command, list_key in RESOURCE_LISTS:
-            args = dict(listall=True, fetch_list=True, **filters)
-            if zone_id:
-                args["zoneid"] = zone_id
-            answer = self.query_api(command, **args)
-            if isinstance(answer, dict):  # a cs without fetch_list support answers one page
-                answer = answer.get(list_key, [])
             found[kind] = []
-            for resource in answer:
+            for resource in self.list_all(command, list_key, zone_id, **filters):
                 owner = tagged_deployment(resource, chain)
                 if owner is None or (deployment_id is not None and owner != deployment_id):
                     continue

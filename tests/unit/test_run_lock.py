@@ -1,0 +1,268 @@
+"""The reactor lock's holder with real processes and no Ansible: a `sleep` process stands for
+the ansible-playbook run that owns the lock."""
+import datetime
+import hashlib
+import json
+import os
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import time
+
+import pytest
+
+from ansible_collections.dinfra.chain.plugins.module_utils import run_lock
+from ansible_collections.dinfra.chain.plugins.module_utils.run_lock import LockError, acquire, process_start, read_owner, release
+
+NAME = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY ws://127.0.0.1:9944"
+
+
+@pytest.fixture
+def owner():
+    """Starts stand-ins for ansible-playbook runs; kills them at the end, and with them their holders."""
+    started = []
+
+    def start():
+        proc = subprocess.Popen(["sleep", "600"])
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture
+def lock_dir(tmp_path):
+    return str(tmp_path / "locks")
+
+
+def gone_within(pid, start, seconds):
+    deadline = time.monotonic() + seconds
+    while process_start(pid) == start:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def holder_of(report):
+    return report["owner"]["holder_pid"], report["owner"]["holder_start"]
+
+
+def test_a_holder_acquires_and_describes_its_owner(owner, lock_dir):
+    run = owner()
+    before = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    report = acquire(lock_dir, NAME, run.pid, 5)
+    assert report["status"] == "acquired"
+    info = report["owner"]
+    assert info["name"] == NAME and info["pid"] == run.pid and info["pid_start"] == process_start(run.pid)
+    assert info["host"] == socket.gethostname()
+    since = datetime.datetime.strptime(info["since"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
+    assert before <= since <= datetime.datetime.now(datetime.timezone.utc)
+    holder, holder_start = holder_of(report)
+    assert holder not in (os.getpid(), run.pid) and process_start(holder) == holder_start
+    # Only a hash of the name, which holds an address and a URL, is in the file name.
+    digest = hashlib.sha256(NAME.encode()).hexdigest()[:16]
+    assert report["lock_path"] == os.path.join(lock_dir, f"reactor-{digest}.lock")
+    assert read_owner(report["lock_path"]) == info
+    assert stat.S_IMODE(os.stat(lock_dir).st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(report["lock_path"]).st_mode) == 0o600
+
+
+def test_the_holder_is_detached(owner, lock_dir):
+    report = acquire(lock_dir, NAME, owner().pid, 5)
+    holder = report["owner"]["holder_pid"]
+    # Its own session: Ctrl-C in the playbook's terminal does not reach it.
+    assert os.getsid(holder) == holder
+    # Nothing inherited: stdio on /dev/null (the report pipe is closed), the lock file, no other fd.
+    targets = sorted(os.readlink(f"/proc/{holder}/fd/{fd}") for fd in os.listdir(f"/proc/{holder}/fd"))
+    assert targets == sorted([os.devnull] * 3 + [report["lock_path"]])
+    assert os.readlink(f"/proc/{holder}/cwd") == "/"
+
+
+def test_the_same_owner_holds_it_already(owner, lock_dir):
+    run = owner()
+    first = acquire(lock_dir, NAME, run.pid, 5)
+    again = acquire(lock_dir, NAME, run.pid, 0)
+    assert again["status"] == "held"
+    assert again["owner"] == first["owner"]
+
+
+def test_a_second_run_is_busy_after_its_wait_and_says_who_holds_it(owner, lock_dir):
+    first = acquire(lock_dir, NAME, owner().pid, 5)
+    started = time.monotonic()
+    busy = acquire(lock_dir, NAME, owner().pid, 1)
+    waited = time.monotonic() - started
+    assert busy["status"] == "busy"
+    assert 1 <= waited < 5
+    assert busy["owner"] == first["owner"] and busy["waited"] == 1
+    info = first["owner"]
+    assert run_lock.busy_message(busy) == (
+        f'another reactor run holds the lock "{NAME}": ansible-playbook pid {info["pid"]} on host {info["host"]} '
+        f'since {info["since"]} (waited 1 s)'
+    )
+    # The waiting holder gave up and is gone; the first still holds the lock.
+    assert process_start(first["owner"]["holder_pid"]) == first["owner"]["holder_start"]
+    assert read_owner(first["lock_path"]) == first["owner"]
+
+
+def test_wait_zero_tries_once(owner, lock_dir):
+    acquire(lock_dir, NAME, owner().pid, 5)
+    started = time.monotonic()
+    assert acquire(lock_dir, NAME, owner().pid, 0)["status"] == "busy"
+    assert time.monotonic() - started < 1
+
+
+def test_a_waiting_run_gets_the_lock_once_it_is_free(owner, lock_dir):
+    first_run = owner()
+    first = acquire(lock_dir, NAME, first_run.pid, 5)
+    waiter = subprocess.Popen([
+        sys.executable, "-c",
+        "import json, sys; from ansible_collections.dinfra.chain.plugins.module_utils.run_lock import acquire; "
+        f"print(json.dumps(acquire({lock_dir!r}, {NAME!r}, int(sys.argv[1]), 20)))",
+        str(owner().pid),
+    ], stdout=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
+    time.sleep(1)
+    first_run.kill()
+    out = waiter.communicate(timeout=30)[0]
+    second = json.loads(out)
+    assert second["status"] == "acquired" and second["owner"]["pid"] != first["owner"]["pid"]
+
+
+def test_a_different_name_is_independent(owner, lock_dir):
+    first = acquire(lock_dir, NAME, owner().pid, 5)
+    other = acquire(lock_dir, NAME + " again", owner().pid, 0)
+    assert other["status"] == "acquired" and other["lock_path"] != first["lock_path"]
+
+
+def test_the_lock_frees_when_its_owner_is_killed(owner, lock_dir):
+    run = owner()
+    first = acquire(lock_dir, NAME, run.pid, 5)
+    # Not reaped: a zombie owner is a dead owner too.
+    run.send_signal(signal.SIGKILL)
+    assert gone_within(*holder_of(first), 2)
+    assert read_owner(first["lock_path"]) is None
+    started = time.monotonic()
+    assert acquire(lock_dir, NAME, owner().pid, 0)["status"] == "acquired"
+    assert time.monotonic() - started < 2
+
+
+def test_sigterm_releases(owner, lock_dir):
+    first = acquire(lock_dir, NAME, owner().pid, 5)
+    os.kill(first["owner"]["holder_pid"], signal.SIGTERM)
+    assert gone_within(*holder_of(first), 2)
+    assert acquire(lock_dir, NAME, owner().pid, 0)["status"] == "acquired"
+
+
+def test_terminal_signals_do_not_release(owner, lock_dir):
+    first = acquire(lock_dir, NAME, owner().pid, 5)
+    for signum in (signal.SIGINT, signal.SIGHUP):
+        os.kill(first["owner"]["holder_pid"], signum)
+    assert not gone_within(*holder_of(first), 1)
+    assert acquire(lock_dir, NAME, owner().pid, 0)["status"] == "busy"
+
+
+def test_release_ends_only_the_owners_holder(owner, lock_dir):
+    run, other = owner(), owner()
+    first = acquire(lock_dir, NAME, run.pid, 5)
+    assert release(lock_dir, NAME, other.pid) is None
+    assert process_start(first["owner"]["holder_pid"]) == first["owner"]["holder_start"]
+    assert release(lock_dir, NAME, run.pid) == first["owner"]
+    assert process_start(first["owner"]["holder_pid"]) is None
+    assert release(lock_dir, NAME, run.pid) is None
+    assert acquire(lock_dir, NAME, other.pid, 0)["status"] == "acquired"
+    # Released and taken again by the same run.
+    assert acquire(lock_dir, NAME, run.pid, 0)["status"] == "busy"
+    assert release(lock_dir, NAME, other.pid)["pid"] == other.pid
+    assert acquire(lock_dir, NAME, run.pid, 0)["status"] == "acquired"
+
+
+def test_a_stale_lock_file_does_not_block(owner, lock_dir):
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    path = run_lock.lock_path(lock_dir, NAME)
+    os.makedirs(lock_dir, mode=0o700)
+    stale = {"name": NAME, "pid": dead.pid, "pid_start": 1, "holder_pid": dead.pid, "holder_start": 1,
+             "host": "gone", "since": "2020-01-01T00:00:00Z"}
+    with open(path, "w", encoding="utf-8") as lock_file:
+        json.dump(stale, lock_file)
+    report = acquire(lock_dir, NAME, owner().pid, 0)
+    assert report["status"] == "acquired" and read_owner(path) == report["owner"]
+
+
+def test_a_killed_holder_is_replaced_for_the_same_owner(owner, lock_dir):
+    run = owner()
+    first = acquire(lock_dir, NAME, run.pid, 5)
+    os.kill(first["owner"]["holder_pid"], signal.SIGKILL)
+    assert gone_within(*holder_of(first), 2)
+    # Its info is still in the file, but its holder is gone: not "held", a new holder.
+    assert read_owner(first["lock_path"]) == first["owner"]
+    again = acquire(lock_dir, NAME, run.pid, 0)
+    assert again["status"] == "acquired" and again["owner"]["holder_pid"] != first["owner"]["holder_pid"]
+
+
+@pytest.mark.parametrize("wait", [-1, 3601])
+def test_wait_bounds_are_enforced(owner, lock_dir, wait):
+    with pytest.raises(LockError, match="wait must be between 0 and 3600"):
+        acquire(lock_dir, NAME, owner().pid, wait)
+    assert not os.path.exists(lock_dir)
+
+
+def test_the_holder_enforces_the_bound_itself(owner, lock_dir):
+    run = owner()
+    config = {"lock_dir": lock_dir, "name": NAME, "owner_pid": run.pid, "owner_start": process_start(run.pid), "wait": 86400}
+    holder = subprocess.run([sys.executable, "-I", run_lock.__file__, "hold", json.dumps(config)],
+                            capture_output=True, text=True, timeout=30, check=False)
+    assert holder.returncode == 2
+    report = json.loads(holder.stdout)
+    assert report["status"] == "error" and "wait must be between 0 and 3600" in report["msg"]
+
+
+def test_the_handshake_is_bounded():
+    silent = subprocess.Popen(["sleep", "60"], stdout=subprocess.PIPE)
+    started = time.monotonic()
+    with pytest.raises(LockError, match="did not answer within 1 s"):
+        run_lock._read_report(silent, 1)  # pylint: disable=protected-access
+    assert time.monotonic() - started < 5
+    assert silent.poll() == -signal.SIGKILL
+
+
+def test_a_gone_owner_is_refused(lock_dir):
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    with pytest.raises(LockError, match=f"owner process {dead.pid} is gone"):
+        acquire(lock_dir, NAME, dead.pid, 0)
+
+
+def test_an_unusable_lock_dir_is_an_error(owner, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(LockError, match="cannot take the lock"):
+        acquire(str(blocker / "locks"), NAME, owner().pid, 0)
+
+
+def test_a_relative_lock_dir_is_the_callers(owner, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    report = acquire("relative", NAME, owner().pid, 0)
+    assert report["lock_path"] == str(tmp_path / "relative" / os.path.basename(report["lock_path"]))
+    assert os.path.exists(report["lock_path"])
+
+
+@pytest.mark.parametrize("environ, expected", [
+    ({"DINFRA_LOCK_DIR": "/srv/locks", "XDG_RUNTIME_DIR": "/run/user/7"}, "/srv/locks"),
+    ({"XDG_RUNTIME_DIR": "/run/user/7"}, "/run/user/7/dinfra"),
+    ({}, os.path.expanduser("~/.cache/dinfra/locks")),
+])
+def test_the_default_lock_dir(environ, expected):
+    assert run_lock.default_lock_dir(environ) == expected
+
+
+def test_process_start_tells_processes_apart():
+    assert process_start(os.getpid()) > 0
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    assert process_start(dead.pid) is None

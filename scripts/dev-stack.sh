@@ -131,6 +131,17 @@ ipfs_up() {
   # Offline: it serves what it stores and never waits on the network, which these machines lack.
   start_service ipfs "$ipfs" daemon --offline
   wait_ready ipfs ipfs_answers
+  publish_schemas "$ipfs"
+}
+
+# The dev chain's genesis names the reference types' schemas by CID (raw CIDv1 of the file's
+# bytes); pin them so that descriptors validate on a fresh machine, as a type author would.
+publish_schemas() {
+  local schema cid
+  for schema in "$ROOT"/descriptors/*/schema.json; do
+    cid=$("$1" --api "/ip4/$IPFS_HOST/tcp/$IPFS_API_PORT" add -Q --cid-version=1 --raw-leaves --pin "$schema")
+    log "published ${schema#"$ROOT"/}: $cid"
+  done
 }
 
 cloudstack_answers() {

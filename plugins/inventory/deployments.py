@@ -20,7 +20,8 @@ description:
     (or E(ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED)) so that Ansible stops on that failure
     instead of going on with an empty inventory.
   - A successful read sets C(dinfra_inventory_read_at_block) on group C(all); a playbook that
-    tears anything down should require it to be defined.
+    tears anything down should require it to be defined. C(dinfra_inventory_provider) on group
+    C(all) is the provider's address.
 extends_documentation_fragment:
   - dinfra.chain.connection
   - dinfra.chain.connection.plugins
@@ -123,15 +124,16 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 self.get_option("node_url"), timeout=self.get_option("timeout"), read_at=self.get_option("read_at")
             ) as client:
                 block_hash, block_number = client.head()
+                provider = self._provider_address()
                 deployments = [
                     inventory_vars(record, block_number, block_hash)
                     for record in account_deployments(
-                        client, "provider", self._provider_address(), block_hash, self.get_option("max_deployments")
+                        client, "provider", provider, block_hash, self.get_option("max_deployments")
                     )
                 ]
         except ChainError as exc:
             raise AnsibleError(f"dinfra.chain.deployments: {exc}") from None
-        return {"block_number": block_number, "block_hash": block_hash, "deployments": deployments}
+        return {"block_number": block_number, "block_hash": block_hash, "provider": provider, "deployments": deployments}
 
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache)
@@ -159,6 +161,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         # Proof, for playbooks, that the chain was actually read.
         self.inventory.set_variable("all", "dinfra_inventory_read_at_block", int(data["block_number"]))
         self.inventory.set_variable("all", "dinfra_inventory_read_at_block_hash", wrap_var(data["block_hash"]))
+        # Whose deployments these are: the reactor locks its runs per provider.
+        self.inventory.set_variable("all", "dinfra_inventory_provider", wrap_var(data.get("provider", "")))
         for state in states:
             self.inventory.add_group(group_name("dinfra_state", state))
         for deployment in data["deployments"]:

@@ -1,0 +1,63 @@
+"""Fixtures of the Chain Reactor's end-to-end tests: the dev chain, Kubo and the CloudStack
+simulator of the dev stack, and a provider of the test's own."""
+import pathlib
+import sys
+
+import pytest
+from substrateinterface import SubstrateInterface
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+
+from reactor_helpers import Reactor, sudo  # noqa: E402  pylint: disable=wrong-import-position
+from simulator_helpers import Admin, client  # noqa: E402  pylint: disable=wrong-import-position
+from substrateinterface.utils.hasher import xxh128  # noqa: E402  pylint: disable=wrong-import-position
+
+AWARD_TIMEOUT_BLOCKS = 5
+
+
+@pytest.fixture(scope="module")
+def chain(node_url):
+    substrate = SubstrateInterface(url=node_url, ws_options={"timeout": 30})
+    yield substrate
+    substrate.close()
+
+
+@pytest.fixture
+def reactor(chain, tmp_path, node_url, ipfs_gateway, cloudstack_env):
+    """A provider of this test's own, with a reactor workspace."""
+    return Reactor(chain, tmp_path, {"node_url": node_url, "ipfs_gateway": ipfs_gateway}, cloudstack_env)
+
+
+@pytest.fixture(scope="session")
+def cs_api(cloudstack_env):
+    return client(cloudstack_env)
+
+
+@pytest.fixture(scope="session")
+def simulator(cloudstack_env):
+    """The dev stack's simulator's admin API (faults)."""
+    return Admin(cloudstack_env["CLOUDSTACK_ENDPOINT"], cloudstack_env["CLOUDSTACK_SECRET"])
+
+
+@pytest.fixture(autouse=True)
+def no_faults(simulator):
+    simulator.clear_faults()
+    yield
+    simulator.clear_faults()
+
+
+@pytest.fixture
+def short_award_timeout(chain):
+    """AwardTimeout set to a few blocks (root's `System.set_storage`, as docs/chain.md says), and
+    put back afterwards so that no other test's deployment times out."""
+    key = "0x" + bytes(xxh128(b":AwardTimeout:")).hex()
+    old = chain.rpc_request("state_getStorage", [key])["result"]
+
+    def set_timeout(value):
+        encoded = None if value is None else "0x" + int(value).to_bytes(4, "little").hex()
+        sudo(chain, chain.compose_call("System", "set_storage", {"items": [(key, encoded)]}) if encoded else
+             chain.compose_call("System", "kill_storage", {"keys": [key]}))
+
+    set_timeout(AWARD_TIMEOUT_BLOCKS)
+    yield AWARD_TIMEOUT_BLOCKS
+    set_timeout(None if old is None else int.from_bytes(bytes.fromhex(old[2:]), "little"))

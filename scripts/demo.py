@@ -1,82 +1,157 @@
-"""`make demo`: one deployment's life on the local dev chain, told step by step.
+"""`make demo`: one deployment's life on the local dev stack, run by the real Chain Reactor.
 
-Until the Chain Reactor lands, this script sends the provider's reports itself; the reactor
-(an Ansible playbook) replaces exactly those steps.
+Bob, a provider, registers with the register_provider playbook. Charlie, a consumer, publishes a
+substrate-node descriptor to IPFS and subscribes. The reactor (playbook dinfra.chain.reconcile,
+run through ansible-runner as AWX runs it) deploys it on the CloudStack simulator and reports it
+on chain. Blocks pass until the deposit runs out, and the reactor tears it down. Each step prints
+a short account; Ansible's full output goes to .dev/demo/*.log.
 """
+import json
 import os
+import pathlib
+import subprocess
 import sys
+import uuid
 
+import ansible_runner
+from cs import CloudStack
 from substrateinterface import Keypair, SubstrateInterface
 
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+WORK = ROOT / ".dev" / "demo"
+BIN = pathlib.Path(sys.executable).parent
 UNIT = 10**12
-PRICE = UNIT // 100
-DEMO_CID = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"
+PRICE = UNIT // 100  # 0.01 DIN per block
+BLOCKS = 30
+PROVIDER, CONSUMER = "//Bob", "//Charlie"
+NODE_DESCRIPTOR = ROOT / "descriptors" / "substrate-node" / "examples" / "valid" / "westend-rpc.json"
+ZONE = "Sandbox-simulator"
+SIMULATOR_TEMPLATE = "CentOS 5.6 (64-bit) no GUI (Simulator)"
 
 
-def step(text: str) -> None:
-    print(f"\n\033[1m{text}\033[0m", flush=True)
+def step(number, text):
+    print(f"\n\033[1m{number}. {text}\033[0m", flush=True)
 
 
-def submit(chain, who, pallet, call, params):
-    extrinsic = chain.create_signed_extrinsic(
-        call=chain.compose_call(call_module=pallet, call_function=call, call_params=params), keypair=who
+def say(text):
+    print(f"   {text}", flush=True)
+
+
+def state_text(state):
+    """{'Terminating': {'reason': 'Exhausted'}} as "Terminating (reason: Exhausted)"."""
+    if isinstance(state, str):
+        return state
+    name, detail = next(iter(state.items()))
+    return f"{name} ({', '.join(f'{k}: {v}' for k, v in detail.items())})"
+
+
+def din(amount):
+    return f"{amount / UNIT:.4f} DIN"
+
+
+def ansible_env(secret):
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".dev" / "collections"),
+               ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED="true", ANSIBLE_NOCOLOR="1",
+               ANSIBLE_PYTHON_INTERPRETER=sys.executable, DINFRA_SIGNER_SECRET=secret,
+               DINFRA_LOCK_DIR=str(WORK / "locks"), PATH=f"{BIN}:{os.environ['PATH']}")
+    return env
+
+
+def playbook(name, secret, log, extra):
+    """ansible-playbook, its output kept in a log; exits the demo with the log's tail on failure."""
+    extra_file = WORK / f"{log}.vars.json"
+    extra_file.write_text(json.dumps(extra))
+    with open(WORK / f"{log}.log", "w", encoding="utf-8") as out:
+        code = subprocess.run([str(BIN / "ansible-playbook"), name, "-e", f"@{extra_file}"], env=ansible_env(secret),
+                              stdout=out, stderr=subprocess.STDOUT, check=False).returncode
+    if code != 0:
+        sys.exit(f"{name} failed (exit {code}); see {WORK / f'{log}.log'}:\n" + (WORK / f"{log}.log").read_text()[-3000:])
+
+
+def reconcile(label, log):
+    """One reactor run through ansible-runner, as an AWX job runs it; its summary."""
+    summary = WORK / f"{log}.summary.json"
+    summary.unlink(missing_ok=True)
+    (WORK / "runner").mkdir(exist_ok=True)
+    result = ansible_runner.run(
+        private_data_dir=str(WORK / "runner"), playbook="dinfra.chain.reconcile", inventory=str(WORK / "deployments.dinfra.yml"),
+        envvars={k: v for k, v in ansible_env(PROVIDER).items() if k.startswith(("ANSIBLE_", "DINFRA_", "CLOUDSTACK_"))},
+        extravars={"cloudstack_vm_chain": label, "cloudstack_vm_zone": ZONE,
+                   "cloudstack_vm_service_offerings": [{"name": "Medium Instance", "cpu": 8, "memory_mb": 16384}],
+                   "cloudstack_vm_templates": {"Debian 12 (64-bit)": SIMULATOR_TEMPLATE},
+                   "reactor_summary_file": str(summary)},
+        quiet=True, suppress_env_files=True, timeout=600,
     )
-    receipt = chain.submit_extrinsic(extrinsic, wait_for_finalization=True)
-    if not receipt.is_success:
-        sys.exit(f"{pallet}.{call} failed: {receipt.error_message}")
-    return receipt
+    (WORK / f"{log}.log").write_text(result.stdout.read())
+    if result.rc != 0 or not summary.exists():
+        sys.exit(f"the reactor run failed (exit {result.rc}); see {WORK / f'{log}.log'}")
+    done = json.loads(summary.read_text())
+    say("reactor: " + done["lines"][-1])
+    for deployment in done["deployments"]:
+        if deployment["outcome"] != "unchanged":
+            say(f"  deployment {deployment['id']}: {deployment['outcome'].replace('_', ' ')}")
+    return done
 
 
-def event(receipt, name):
-    for e in receipt.triggered_events:
-        if e.value["event"]["event_id"] == name:
-            return e.value["event"]["attributes"]
-    raise LookupError(name)
-
-
-def main() -> None:
+def main():
+    WORK.mkdir(parents=True, exist_ok=True)
+    # ansible-runner finds ansible-playbook on PATH: this venv's, whatever the caller's PATH.
+    os.environ["PATH"] = f"{BIN}:{os.environ['PATH']}"
     chain = SubstrateInterface(url=os.environ["DINFRA_NODE_URL"], ws_options={"timeout": 30})
-    provider, consumer = Keypair.create_from_uri("//Bob"), Keypair.create_from_uri("//Charlie")
-    free = lambda who: chain.query("System", "Account", [who.ss58_address]).value["data"]["free"] / UNIT
+    cloud = CloudStack(endpoint=os.environ["CLOUDSTACK_ENDPOINT"], key=os.environ["CLOUDSTACK_KEY"],
+                       secret=os.environ["CLOUDSTACK_SECRET"], timeout=10)
+    bob, charlie = Keypair.create_from_uri(PROVIDER), Keypair.create_from_uri(CONSUMER)
+    free = lambda who: chain.query("System", "Account", [who.ss58_address]).value["data"]["free"]  # noqa: E731
+    # The simulator keeps its state across restarts of the dev chain, whose ids start again at 0.
+    label = f"demo-{uuid.uuid4().hex[:8]}"
+    (WORK / "deployments.dinfra.yml").write_text("plugin: dinfra.chain.deployments\n"
+                                                 "states: [awarded, running, terminating, failed, terminated]\n")
 
-    step(f"1. Bob registers as a provider and offers 'cloudstack-vm' (type 0) at {PRICE / UNIT} DIN per block")
-    submit(chain, provider, "DinfraProviders", "register_provider", {"name": "Bob's cloud"})
-    submit(chain, provider, "DinfraProviders", "set_offer", {"type_id": 0, "capacity": 5, "price_per_block": PRICE})
-    bob_start = free(provider)
+    step(1, f"Bob registers as a provider and offers substrate-node at {din(PRICE)} per block")
+    playbook("dinfra.chain.register_provider", PROVIDER, "1-register-provider", {
+        "dinfra_provider_name": "Bob's cloud",
+        "dinfra_provider_offers": [{"type": "substrate-node", "capacity": 5, "price_per_block": PRICE}]})
+    say(f"provider {bob.ss58_address}: {chain.query('DinfraProviders', 'Providers', [bob.ss58_address]).value['status']}")
+    bob_before = free(bob)
 
-    deposit = 20 * PRICE
-    step(f"2. Charlie subscribes with descriptor {DEMO_CID} and a deposit of {deposit / UNIT} DIN")
-    awarded = event(
-        submit(
-            chain,
-            consumer,
-            "DinfraSubscriptions",
-            "subscribe",
-            {"type_id": 0, "descriptor_cid": DEMO_CID, "deposit": deposit, "strategy": "CapacityBased", "provider": None},
-        ),
-        "DeploymentAwarded",
-    )
-    dep_id = awarded["id"]
-    print(f"   DeploymentAwarded: id {dep_id} -> provider {awarded['provider']}")
+    deposit = BLOCKS * PRICE
+    step(2, f"Charlie publishes a Westend RPC node descriptor to IPFS and subscribes with {din(deposit)}")
+    out = WORK / "subscription.json"
+    playbook(str(ROOT / "scripts" / "demo" / "consumer.yml"), CONSUMER, "2-subscribe", {
+        "demo_descriptor": str(NODE_DESCRIPTOR), "demo_schema": str(NODE_DESCRIPTOR.parents[2] / "schema.json"),
+        "demo_type": "substrate-node", "demo_deposit": deposit, "demo_provider": bob.ss58_address, "demo_out": str(out)})
+    subscription = json.loads(out.read_text())
+    dep = subscription["id"]
+    say(f"descriptor {subscription['cid']}")
+    say(f"deployment {dep}: {state_text(chain.query('DinfraSubscriptions', 'Deployments', [dep]).value['state'])}, awarded to Bob")
 
-    step("3. The provider deploys it and reports access info (the reactor's job)")
-    running = event(
-        submit(chain, provider, "DinfraSubscriptions", "report_deployed", {"id": dep_id, "access_info": "203.0.113.7 ssh:22"}),
-        "DeploymentRunning",
-    )
-    print(f"   Running; the deposit runs out at block {running['runs_out_at']}")
+    step(3, "Bob's Chain Reactor runs: it fetches and verifies the descriptor, builds the node, reports it")
+    reconcile(label, "3-reconcile")
+    record = chain.query("DinfraSubscriptions", "Deployments", [dep]).value
+    tag = [{"key": "dinfra-deployment", "value": f"{label}:{dep}"}]
+    for vm in cloud.listVirtualMachines(tags=tag, listall=True).get("virtualmachine", []):
+        say(f"CloudStack VM {vm['name']}: {vm['state']}, {vm['serviceofferingname']}, "
+            f"{len(cloud.listVolumes(virtualmachineid=vm['id']).get('volume', []))} volumes")
+    say(f"on chain: {state_text(record['state'])}, access info {record['access_info']}")
+    say(f"the deposit runs out at block {record['deadline']}")
 
-    step("4. Blocks pass until the deposit runs out")
+    step(4, "Blocks pass until the deposit runs out")
     head = chain.get_block_number(chain.get_chain_head())
-    chain.rpc_request("dev_newBlock", [{"count": running["runs_out_at"] - head}])
-    state = chain.query("DinfraSubscriptions", "Deployments", [dep_id]).value
-    print(f"   state at block {chain.get_block_number(chain.get_chain_head())}: {state['state']}")
+    chain.rpc_request("dev_newBlock", [{"count": record["deadline"] - head}])
+    say(f"block {chain.get_block_number(chain.get_chain_head())}: "
+        f"{state_text(chain.query('DinfraSubscriptions', 'Deployments', [dep]).value['state'])}")
 
-    step("5. The provider tears it down and reports it terminated")
-    done = event(submit(chain, provider, "DinfraSubscriptions", "report_terminated", {"id": dep_id}), "DeploymentTerminated")
-    state = chain.query("DinfraSubscriptions", "Deployments", [dep_id]).value
-    print(f"   {state['state']}; paid to Bob {state['paid'] / UNIT} DIN, refunded to Charlie {done['refunded'] / UNIT} DIN")
-    print(f"   Bob's free balance: {bob_start:.4f} -> {free(provider):.4f} DIN (earnings minus the report's fee)")
+    step(5, "The reactor runs again: it tears the node down and reports it terminated")
+    reconcile(label, "5-reconcile")
+    record = chain.query("DinfraSubscriptions", "Deployments", [dep]).value
+    left = sum(len(found) for found in (cloud.listVirtualMachines(tags=tag, listall=True).get("virtualmachine", []),
+                                        cloud.listNetworks(tags=tag, listall=True).get("network", []),
+                                        cloud.listPublicIpAddresses(tags=tag, listall=True).get("publicipaddress", [])))
+    say(f"CloudStack objects left for the deployment: {left}")
+    say(f"on chain: {state_text(record['state'])}")
+    say(f"Bob was paid {din(record['paid'])} for {record['paid'] // PRICE} blocks; "
+        f"his free balance went from {din(bob_before)} to {din(free(bob))} (earnings minus the reports' fees)")
+    print(f"\nAnsible's output of each step: {WORK}/*.log", flush=True)
 
 
 if __name__ == "__main__":

@@ -42,6 +42,16 @@ def _endpoint(name, what):
     return url
 
 
+@pytest.fixture(scope="module")
+def chain(node_url):
+    """A substrate-interface connection to the dev chain, for setting up and checking state."""
+    from substrateinterface import SubstrateInterface  # pylint: disable=import-outside-toplevel  # unit tests need none
+
+    substrate = SubstrateInterface(url=node_url, ws_options={"timeout": 30})
+    yield substrate
+    substrate.close()
+
+
 @pytest.fixture(scope="session")
 def ipfs_api() -> str:
     return _endpoint("DINFRA_IPFS_API", "Kubo's RPC")

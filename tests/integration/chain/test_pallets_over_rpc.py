@@ -7,15 +7,16 @@ This also pins what the Python side depends on: v4 extrinsics signed by substrat
 import base64
 import hashlib
 import json
+import pathlib
 
-import pytest
-from substrateinterface import Keypair, SubstrateInterface
-
-from conftest import ROOT
+from substrateinterface import Keypair
 
 UNIT = 10**12
 PRICE = UNIT // 10
 CID = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"
+
+# Not imported from tests/conftest.py: a module named conftest may be another directory's.
+ROOT = pathlib.Path(__file__).resolve().parents[3]
 
 
 def cid_v1_raw(data: bytes) -> str:
@@ -23,13 +24,6 @@ def cid_v1_raw(data: bytes) -> str:
     one-block file."""
     digest = bytes([0x01, 0x55, 0x12, 0x20]) + hashlib.sha256(data).digest()
     return "b" + base64.b32encode(digest).decode().lower().rstrip("=")
-
-
-@pytest.fixture(scope="module")
-def chain(node_url):
-    substrate = SubstrateInterface(url=node_url, ws_options={"timeout": 30})
-    yield substrate
-    substrate.close()
 
 
 def submit(chain, who: Keypair, pallet: str, call: str, params: dict):

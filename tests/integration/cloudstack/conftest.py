@@ -10,26 +10,8 @@ import pytest
 # tests/integration/collection's helpers for running the real ansible CLIs.
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "collection"))
 
-from simulator_helpers import Admin, PrivateSimulator, client  # noqa: E402  pylint: disable=wrong-import-position
-
-
-@pytest.fixture(scope="session")
-def cs_api(cloudstack_env):
-    return client(cloudstack_env)
-
-
-@pytest.fixture(scope="session")
-def simulator(cloudstack_env):
-    """The dev stack's simulator's admin API (faults, reset)."""
-    return Admin(cloudstack_env["CLOUDSTACK_ENDPOINT"], cloudstack_env["CLOUDSTACK_SECRET"])
-
-
-@pytest.fixture(autouse=True)
-def no_faults(simulator):
-    """Every test starts and ends with a healthy simulator whose jobs finish at once."""
-    simulator.clear_faults()
-    yield
-    simulator.clear_faults()
+from simulator_fixtures import cs_api, no_faults, simulator  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
+from simulator_helpers import PrivateSimulator  # noqa: E402  pylint: disable=wrong-import-position
 
 
 @pytest.fixture(scope="session")

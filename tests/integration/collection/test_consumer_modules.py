@@ -1,7 +1,7 @@
 """dinfra.chain.deployment_type and dinfra.chain.subscription on the real dev chain:
 registration and lookup, subscribe / top up / cancel, idempotence and check mode."""
 import pytest
-from substrateinterface import Keypair, SubstrateInterface
+from substrateinterface import Keypair
 
 from ansible_cli import run_module
 from chain_fixtures import PRICE, offering_provider
@@ -12,11 +12,9 @@ PROVIDER = "//Ferdie//stash"
 
 
 @pytest.fixture(scope="module")
-def chain(node_url):
-    substrate = SubstrateInterface(url=node_url, ws_options={"timeout": 30})
-    offering_provider(substrate, PROVIDER, "consumer tests")
-    yield substrate
-    substrate.close()
+def chain(chain):  # pylint: disable=redefined-outer-name  # tests/conftest.py's, with the provider set up
+    offering_provider(chain, PROVIDER, "consumer tests")
+    return chain
 
 
 def module(node_url, tmp_path, plugin, *flags, signer=CONSUMER, **args):

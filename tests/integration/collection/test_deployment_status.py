@@ -3,7 +3,7 @@ mode, refusals with the pallet's error, and parallel reports from one signer."""
 import textwrap
 
 import pytest
-from substrateinterface import Keypair, SubstrateInterface
+from substrateinterface import Keypair
 
 from ansible_cli import ansible_env, run, run_module
 from chain_fixtures import offering_provider, submit, subscribe
@@ -12,11 +12,9 @@ PROVIDER, CONSUMER = "//Charlie//stash", "//Dave//stash"
 
 
 @pytest.fixture(scope="module")
-def chain(node_url):
-    substrate = SubstrateInterface(url=node_url, ws_options={"timeout": 30})
-    offering_provider(substrate, PROVIDER, "status tests")
-    yield substrate
-    substrate.close()
+def chain(chain):  # pylint: disable=redefined-outer-name  # tests/conftest.py's, with the provider set up
+    offering_provider(chain, PROVIDER, "status tests")
+    return chain
 
 
 @pytest.fixture

@@ -1,19 +1,11 @@
 """dinfra.chain.provider on the real dev chain: register with offers, no-op re-runs, updates,
 the allow-list, purging offers, refused deregistration, and deregistration."""
-import pytest
-from substrateinterface import Keypair, SubstrateInterface
+from substrateinterface import Keypair
 
 from ansible_cli import run_module
 from chain_fixtures import PRICE, submit, subscribe
 
 SIGNER = "//Ferdie"
-
-
-@pytest.fixture(scope="module")
-def chain(node_url):
-    substrate = SubstrateInterface(url=node_url, ws_options={"timeout": 30})
-    yield substrate
-    substrate.close()
 
 
 def provider(node_url, tmp_path, *flags, **args):

@@ -5,17 +5,10 @@ import json
 import uuid
 
 import pytest
-from substrateinterface import Keypair, SubstrateInterface
+from substrateinterface import Keypair
 
 from ansible_cli import ansible_env, run
 from chain_fixtures import PRICE, submit
-
-
-@pytest.fixture(scope="module")
-def chain(node_url):
-    substrate = SubstrateInterface(url=node_url, ws_options={"timeout": 30})
-    yield substrate
-    substrate.close()
 
 
 @pytest.fixture

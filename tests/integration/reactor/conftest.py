@@ -4,46 +4,20 @@ import pathlib
 import sys
 
 import pytest
-from substrateinterface import SubstrateInterface
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 from reactor_helpers import Reactor, sudo  # noqa: E402  pylint: disable=wrong-import-position
-from simulator_helpers import Admin, client  # noqa: E402  pylint: disable=wrong-import-position
+from simulator_fixtures import cs_api, no_faults, simulator  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
 from substrateinterface.utils.hasher import xxh128  # noqa: E402  pylint: disable=wrong-import-position
 
 AWARD_TIMEOUT_BLOCKS = 5
-
-
-@pytest.fixture(scope="module")
-def chain(node_url):
-    substrate = SubstrateInterface(url=node_url, ws_options={"timeout": 30})
-    yield substrate
-    substrate.close()
 
 
 @pytest.fixture
 def reactor(chain, tmp_path, node_url, ipfs_gateway, cloudstack_env):
     """A provider of this test's own, with a reactor workspace."""
     return Reactor(chain, tmp_path, {"node_url": node_url, "ipfs_gateway": ipfs_gateway}, cloudstack_env)
-
-
-@pytest.fixture(scope="session")
-def cs_api(cloudstack_env):
-    return client(cloudstack_env)
-
-
-@pytest.fixture(scope="session")
-def simulator(cloudstack_env):
-    """The dev stack's simulator's admin API (faults)."""
-    return Admin(cloudstack_env["CLOUDSTACK_ENDPOINT"], cloudstack_env["CLOUDSTACK_SECRET"])
-
-
-@pytest.fixture(autouse=True)
-def no_faults(simulator):
-    simulator.clear_faults()
-    yield
-    simulator.clear_faults()
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 fragments, EXAMPLES and RETURN parse), on both supported controller lines."""
 
 import pytest
+import yaml
 
 from ansible_cli import CONTROLLERS, ROOT, ansible_env, run
 
@@ -46,4 +47,10 @@ def test_role_docs_render(name, controller):
     result = run(["ansible-doc", "-t", "role", name], ansible_env(bin_dir), bin_dir=bin_dir)
     assert result.returncode == 0, result.stderr
     assert "ERROR" not in result.stderr and "WARNING" not in result.stderr, result.stderr
-    assert "ENTRY POINT: *main*" in result.stdout and "cloudstack_vm_" in result.stdout
+    role_dir = ROOT / "roles" / name.rsplit(".", 1)[1]
+    entry_points = yaml.safe_load((role_dir / "meta" / "argument_specs.yml").read_text())["argument_specs"]
+    for entry_point, spec in entry_points.items():
+        assert f"ENTRY POINT: *{entry_point}*" in result.stdout
+        # Every variable a role documents is shown.
+        for option in spec["options"]:
+            assert option in result.stdout

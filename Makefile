@@ -10,7 +10,7 @@ VENV := .venv
 PYTEST := $(VENV)/bin/python -m pytest
 CARGO_ENV := source $(SCRIPTS)/lib.sh &&
 
-.PHONY: help setup wasm weights dev-up dev-down dev-status test test-chain test-unit lint sanity test-integration molecule build demo clean
+.PHONY: help setup wasm weights bench dev-up dev-down dev-status test test-chain test-unit lint sanity test-integration molecule build demo clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -30,6 +30,10 @@ weights: setup ## Re-measure the pallets' weights and rewrite their weights.rs
 	  for p in providers subscriptions; do \
 	    python3 benchmarks/gen_weights.py $$DINFRA_CACHE/bench-results/pallet_dinfra_$$p.json pallets/$$p/src/weights.rs; \
 	  done
+
+bench: wasm ## Benchmark the Chain Reactor on the dev stack (started if needed); BENCH_ARGS=--help for options
+	$(SCRIPTS)/setup-collection.sh
+	$(SCRIPTS)/with-dev-stack.sh $(VENV)/bin/python bench/reactor_bench.py $(BENCH_ARGS)
 
 dev-up: wasm ## Start the local dev stack in the background; endpoints go to .dev/env
 	$(SCRIPTS)/dev-stack.sh up

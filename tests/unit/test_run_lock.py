@@ -79,7 +79,12 @@ def test_the_holder_is_detached(owner, lock_dir):
     # Its own session: Ctrl-C in the playbook's terminal does not reach it.
     assert os.getsid(holder) == holder
     # Nothing inherited: stdio on /dev/null (the report pipe is closed), the lock file, no other fd.
-    targets = sorted(os.readlink(f"/proc/{holder}/fd/{fd}") for fd in os.listdir(f"/proc/{holder}/fd"))
+    # Every 0.5 s the holder reads its owner's /proc/<pid>/stat for an instant; look between reads.
+    for _attempt in range(50):
+        targets = sorted(os.readlink(f"/proc/{holder}/fd/{fd}") for fd in os.listdir(f"/proc/{holder}/fd"))
+        if not any(target.startswith("/proc/") for target in targets):
+            break
+        time.sleep(0.02)
     assert targets == sorted([os.devnull] * 3 + [report["lock_path"]])
     assert os.readlink(f"/proc/{holder}/cwd") == "/"
 

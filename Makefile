@@ -10,7 +10,7 @@ VENV := .venv
 PYTEST := $(VENV)/bin/python -m pytest
 CARGO_ENV := source $(SCRIPTS)/lib.sh &&
 
-.PHONY: help setup wasm weights bench dev-up dev-down dev-status test test-chain test-unit lint sanity test-integration molecule build demo clean
+.PHONY: help setup collection wasm weights bench dev-up dev-down dev-status test test-chain test-unit lint sanity test-integration molecule build demo clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -20,6 +20,9 @@ setup: ## Install system packages, the Python venv, the dev chain's node package
 	$(SCRIPTS)/setup-python.sh
 	$(SCRIPTS)/setup-chopsticks.sh
 	$(SCRIPTS)/setup-kubo.sh
+
+collection: setup ## Make this checkout the dinfra.chain collection for Ansible (.dev/collections)
+	$(SCRIPTS)/setup-collection.sh
 
 wasm: setup ## Build the runtime to wasm
 	$(SCRIPTS)/build-runtime.sh
@@ -31,8 +34,7 @@ weights: setup ## Re-measure the pallets' weights and rewrite their weights.rs
 	    python3 benchmarks/gen_weights.py $$DINFRA_CACHE/bench-results/pallet_dinfra_$$p.json pallets/$$p/src/weights.rs; \
 	  done
 
-bench: wasm ## Benchmark the Chain Reactor on the dev stack (started if needed); BENCH_ARGS=--help for options
-	$(SCRIPTS)/setup-collection.sh
+bench: wasm collection ## Benchmark the Chain Reactor on the dev stack (started if needed); BENCH_ARGS=--help for options
 	$(SCRIPTS)/with-dev-stack.sh $(VENV)/bin/python bench/reactor_bench.py $(BENCH_ARGS)
 
 dev-up: wasm ## Start the local dev stack in the background; endpoints go to .dev/env
@@ -46,16 +48,14 @@ dev-status: ## Show which dev stack services run
 
 test: setup test-chain test-unit lint sanity test-integration ## Run every test
 
-test-chain: ## Rust: pallet unit and benchmark tests, runner tests, the parachain shape's compile check
+test-chain: setup ## Rust: pallet unit and benchmark tests, runner tests, the parachain shape's compile check
 	$(CARGO_ENV) cd chain && $$CARGO test --locked --workspace --features runtime-benchmarks
 	$(SCRIPTS)/check-parachain.sh
 
-test-unit: ## Python unit tests (no services)
-	$(SCRIPTS)/setup-collection.sh
+test-unit: collection ## Python unit tests (no services)
 	$(PYTEST) tests/unit
 
-lint: ## ansible-lint (production profile), yamllint, and .gitlab-ci.yml against GitLab's CI schema
-	$(SCRIPTS)/setup-collection.sh
+lint: collection ## ansible-lint (production profile), yamllint, and .gitlab-ci.yml against GitLab's CI schema
 	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.dev/collections $(VENV)/bin/ansible-lint --strict
 	$(VENV)/bin/yamllint -s -c .yamllint .
 	$(VENV)/bin/check-jsonschema --builtin-schema vendor.gitlab-ci .gitlab-ci.yml
@@ -64,19 +64,17 @@ sanity: setup ## ansible-test sanity on every supported ansible-core (2.19, 2.18
 	$(SCRIPTS)/sanity.sh
 	ANSIBLE_TEST=$(CURDIR)/.dev/venv-core218/bin/ansible-test $(SCRIPTS)/sanity.sh
 
-test-integration: wasm ## Python tests against a real dev stack (started and stopped here)
-	$(SCRIPTS)/setup-collection.sh
+test-integration: wasm collection ## Python tests against a real dev stack (started and stopped here)
 	$(SCRIPTS)/with-dev-stack.sh $(PYTEST) tests/integration
 
-molecule: wasm ## The molecule scenarios (extensions/molecule) against the dev stack's CloudStack simulator
-	$(SCRIPTS)/setup-collection.sh
+molecule: wasm collection ## The molecule scenarios (extensions/molecule) against the dev stack's CloudStack simulator
 	$(SCRIPTS)/with-dev-stack.sh $(PYTEST) tests/integration/cloudstack/test_molecule_scenarios.py
 
 build: setup ## Build the collection tarball into build/
 	mkdir -p build
 	$(VENV)/bin/ansible-galaxy collection build --force --output-path build
 
-demo: wasm ## The main job on the local dev stack
+demo: wasm collection ## The main job on the local dev stack (started and stopped here, or left running if it was up)
 	$(SCRIPTS)/with-dev-stack.sh $(VENV)/bin/python $(SCRIPTS)/demo.py
 
 clean: dev-down ## Remove local state (.dev); caches outside the repo are kept

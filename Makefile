@@ -15,7 +15,7 @@ CARGO_ENV := source $(SCRIPTS)/lib.sh &&
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
-setup: ## Install system packages, the Python venv, the dev chain's node packages and Kubo
+setup: ## Install Debian packages, the Python venvs (ansible-core 2.19 and 2.18), the dev chain's npm packages and Kubo
 	$(SCRIPTS)/setup-system.sh
 	$(SCRIPTS)/setup-python.sh
 	$(SCRIPTS)/setup-chopsticks.sh
@@ -34,10 +34,10 @@ weights: setup ## Re-measure the pallets' weights and rewrite their weights.rs
 	    python3 benchmarks/gen_weights.py $$DINFRA_CACHE/bench-results/pallet_dinfra_$$p.json pallets/$$p/src/weights.rs; \
 	  done
 
-bench: wasm collection ## Benchmark the Chain Reactor on the dev stack (started if needed); BENCH_ARGS=--help for options
+bench: wasm collection ## Benchmark the Chain Reactor on the dev stack (started and stopped here if not up); BENCH_ARGS=--help for options
 	$(SCRIPTS)/with-dev-stack.sh $(VENV)/bin/python bench/reactor_bench.py $(BENCH_ARGS)
 
-dev-up: wasm ## Start the local dev stack in the background; endpoints go to .dev/env
+dev-up: wasm ## Build what is missing and start the local dev stack in the background; endpoints go to .dev/env
 	$(SCRIPTS)/dev-stack.sh up
 
 dev-down: ## Stop the local dev stack
@@ -46,7 +46,7 @@ dev-down: ## Stop the local dev stack
 dev-status: ## Show which dev stack services run
 	$(SCRIPTS)/dev-stack.sh status
 
-test: setup test-chain test-unit lint sanity test-integration ## Run every test
+test: setup test-chain test-unit lint sanity test-integration ## Run every test: Rust, Python unit, lint, sanity, then integration on the dev stack
 
 test-chain: setup ## Rust: pallet unit and benchmark tests, runner tests, the parachain shape's compile check
 	$(CARGO_ENV) cd chain && $$CARGO test --locked --workspace --features runtime-benchmarks
@@ -77,5 +77,5 @@ build: setup ## Build the collection tarball into build/
 demo: wasm collection ## The main job on the local dev stack (started and stopped here, or left running if it was up)
 	$(SCRIPTS)/with-dev-stack.sh $(VENV)/bin/python $(SCRIPTS)/demo.py
 
-clean: dev-down ## Remove local state (.dev); caches outside the repo are kept
+clean: dev-down ## Stop the dev stack and remove local state (.dev); caches outside the repo are kept
 	rm -rf .dev

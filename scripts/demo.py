@@ -152,6 +152,17 @@ def main():
     say(f"Bob was paid {din(record['paid'])} for {record['paid'] // PRICE} blocks; "
         f"his free balance went from {din(bob_before)} to {din(free(bob))} (earnings minus the reports' fees)")
     print(f"\nAnsible's output of each step: {WORK}/*.log", flush=True)
+    print(NEXT, flush=True)
+
+
+# Where a user goes after the demo: the same reactor, pointed at their own chain and cloud.
+NEXT = """
+\033[1mNext: run this reactor against your own chain and cloud\033[0m
+   read   docs/providers.md (install, credentials, registering) and docs/reactor.md (what a run does)
+   copy   docs/examples/reactor/ (ansible.cfg, inventory, provider.yml, reactor.env, systemd and AWX files)
+   set    DINFRA_NODE_URL, DINFRA_SIGNER_SECRET, DINFRA_IPFS_GATEWAY and CLOUDSTACK_* as in reactor.env, then
+          ansible-playbook dinfra.chain.register_provider -e @provider.yml
+          ansible-playbook -i deployments.dinfra.yml dinfra.chain.reconcile -e @provider.yml"""
 
 
 if __name__ == "__main__":

@@ -19,3 +19,11 @@ def test_the_demo_tells_one_deployments_whole_life(node_url):
     assert "CloudStack objects left for the deployment: 0" in out
     assert "on chain: Terminated (reason: Exhausted, confirmed: True)" in out
     assert "Bob was paid 0.3000 DIN for 30 blocks" in out
+    # It ends by saying where to go next, and every file it names is there.
+    assert "Next: run this reactor against your own chain and cloud" in out
+    assert "ansible-playbook -i deployments.dinfra.yml dinfra.chain.reconcile -e @provider.yml" in out
+    for named in ("docs/providers.md", "docs/reactor.md", "docs/examples/reactor/", "provider.yml", "reactor.env"):
+        assert named in out
+    for path in ("docs/providers.md", "docs/reactor.md", "docs/examples/reactor/provider.yml",
+                 "docs/examples/reactor/reactor.env", "docs/examples/reactor/deployments.dinfra.yml"):
+        assert (ROOT / path).is_file(), path

@@ -51,4 +51,7 @@ class ActionModule(ActionBase):
             result.update(failed=True, msg=run_lock.busy_message(report))
         else:
             result["changed"] = report["status"] == "acquired"
+            # "run": held until every process of the run has exited (the deployments inventory
+            # marked it); "owner": until the ansible-playbook process has.
+            result["covers"] = "run" if run_lock.run_mark(owner) else "owner"
         return result

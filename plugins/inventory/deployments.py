@@ -22,6 +22,9 @@ description:
   - A successful read sets C(dinfra_inventory_read_at_block) on group C(all); a playbook that
     tears anything down should require it to be defined. C(dinfra_inventory_provider) on group
     C(all) is the provider's address.
+  - It also marks the C(ansible-playbook) process as a reactor run, so that a lock taken with
+    M(dinfra.chain.reactor_lock) is held until every worker and module of the run has exited,
+    not only the C(ansible-playbook) process.
 extends_documentation_fragment:
   - dinfra.chain.connection
   - dinfra.chain.connection.plugins
@@ -89,6 +92,7 @@ from ansible.utils.unsafe_proxy import wrap_var
 from ansible_collections.dinfra.chain.plugins.module_utils.chain import ChainClient, ChainError
 from ansible_collections.dinfra.chain.plugins.module_utils.deployments import account_deployments, inventory_vars
 from ansible_collections.dinfra.chain.plugins.module_utils.keys import SignerSecretError, keypair_from_secret
+from ansible_collections.dinfra.chain.plugins.module_utils.run_lock import mark_run
 
 
 def group_name(prefix, value):
@@ -137,6 +141,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache)
+        # Ansible reads inventories in the ansible-playbook process before it forks a worker:
+        # from here on, every process of the run keeps the reactor lock (dinfra.chain.reactor_lock)
+        # until it has exited, so that a killed run's leftovers stop the next run from acting.
+        mark_run()
         self._read_config_data(path)
 
         cache_key = self.get_cache_key(path)

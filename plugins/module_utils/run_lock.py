@@ -2,9 +2,22 @@
 # Copyright: DINFRA developers
 # Apache License 2.0 (see LICENSE)
 
-"""A lock held for the lifetime of one process, its owner (the ansible-playbook of a reactor
-run): a small detached holder process takes an flock on a file and exits when the owner is
-gone or on SIGTERM; the kernel then releases the flock, whatever the way the holder ends.
+"""A lock held for the lifetime of one run: its owner (the ansible-playbook process of a
+reactor run) and, when the run is marked, every process the run forked. A small detached holder
+process takes an flock on a file and exits when the run is over or on SIGTERM; the kernel then
+releases the flock, whatever the way the holder ends.
+
+Why the whole run: ansible-core's workers call ``os.setsid()``, so a run killed by its process
+group (a timer's stop, Ctrl-C, ``kill -- -PGID``) leaves its workers and their modules running,
+and a module may still be writing to the cloud. The next run must not act before they end.
+
+How a run is marked (``mark_run``, called by the dinfra.chain.deployments inventory in the
+ansible-playbook process, before any worker is forked):
+- a pipe whose write end every worker inherits (a fork copies descriptors): its reader sees
+  end-of-file only when the owner and every worker have exited;
+- an environment variable that every module and its children inherit (the local connection
+  runs them with the worker's environment): the holder waits until no process carries it.
+A run without the mark (another inventory) is covered by its owner alone, as before.
 
 The holder runs this file as a script (``python -I run_lock.py hold <json>``), where
 ansible_collections may not be importable: standard library only.
@@ -17,6 +30,7 @@ import datetime
 import hashlib
 import json
 import os
+import re
 import selectors
 import signal
 import socket
@@ -30,7 +44,9 @@ except ImportError:  # not POSIX; unsupported() says so
     fcntl = None
 
 MAX_WAIT = 3600
-POLL = 0.5  # how often the holder looks at its owner: how late a dead owner's lock frees
+POLL = 0.5  # how often the holder looks at its owner and leftovers: how late a finished run's lock frees
+RUN_ENV = "DINFRA_REACTOR_RUN"
+MAX_LEFTOVERS_SHOWN = 5
 RETRY = 0.1  # how often a waiting holder tries the lock
 HANDSHAKE_MARGIN = 30  # seconds beyond `wait` for the holder to start and answer
 RELEASE_TIMEOUT = 10
@@ -64,6 +80,78 @@ def lock_path(lock_dir, name):
     """Only a hash of the name is in the file name: names hold URLs and addresses."""
     digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:16]
     return os.path.join(lock_dir, f"reactor-{digest}.lock")
+
+
+# The run's mark, in the process that made it: (pid, token, read end, write end).
+_RUN = None
+
+
+def mark_run():
+    """Marks this process (ansible-playbook) as a reactor run, once: every process it forks
+    from now on keeps a lock taken by the run. Idempotent; returns the run's token."""
+    global _RUN  # pylint: disable=global-statement  # one mark per process, by design
+    if _RUN is not None and _RUN[0] == os.getpid():
+        return _RUN[1]
+    if unsupported():
+        return None
+    read_end, write_end = os.pipe()  # close-on-exec: forks inherit them, executed programs do not
+    token = f"{os.getpid()}-{process_start(os.getpid())}-{os.urandom(6).hex()}"
+    os.environ[RUN_ENV] = token
+    _RUN = (os.getpid(), token, read_end, write_end)
+    return token
+
+
+def run_mark(owner_pid):
+    """(token, read end) of the run ``owner_pid`` marked, as a worker forked from it sees it;
+    None when the owner made no mark (the lock then covers the owner alone)."""
+    if _RUN is None or _RUN[0] != owner_pid or os.environ.get(RUN_ENV) != _RUN[1]:
+        return None
+    return _RUN[1], _RUN[2]
+
+
+def _has_pipe(pid, pipe):
+    try:
+        descriptors = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return False
+    for descriptor in descriptors:
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{descriptor}") == pipe:
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def marked_processes(token, pipe_inode=None, exclude=()):
+    """[(pid, command)] of the live processes of a marked run: those whose environment carries
+    its token (its modules and what they started) and, given the pipe's inode, those holding
+    the pipe (its workers, whose environment on /proc is still the one ansible-playbook
+    started with). Processes of other users cannot be read and are not ours to wait for."""
+    needle = f"{RUN_ENV}={token}".encode()
+    pipe = f"pipe:[{pipe_inode}]" if pipe_inode is not None else None
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) in exclude:
+            continue
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as environ:
+                marked = needle in environ.read().split(b"\0")
+            if not marked and not (pipe and _has_pipe(entry, pipe)):
+                continue
+            with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                command = cmdline.read().replace(b"\0", b" ").decode("utf-8", "replace").strip()
+        except OSError:
+            continue
+        if process_start(int(entry)) is not None:  # not a zombie
+            found.append((int(entry), short_command(command)))
+    return found
+
+
+def short_command(command):
+    """A command line with directories cut from its paths, at most 160 characters: the names
+    say what runs (``python3 AnsiballZ_cs_instance.py``); the temporary paths do not."""
+    return re.sub(r"(?<![\w.-])/[^\s'\"]*/", "", command)[:160]
 
 
 def process_start(pid):
@@ -133,6 +221,11 @@ def busy_message(report):
         who = f"another process (its lock file {report['lock_path']} says nothing yet)"
     else:
         who = f"ansible-playbook pid {owner.get('pid')} on host {owner.get('host')} since {owner.get('since')}"
+        leftovers = owner.get("leftovers")
+        if leftovers:
+            shown = "; ".join(f"pid {p['pid']}: {p['command']}" for p in leftovers[:MAX_LEFTOVERS_SHOWN])
+            who += (f", which has ended, but {len(leftovers)} of its processes still run and may still be "
+                    f"writing ({shown})")
     return f'another reactor run holds the lock "{report["name"]}": {who} (waited {waited} s)'
 
 
@@ -244,11 +337,9 @@ def hold(config):
             "host": socket.gethostname(),
             "since": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         }
-        os.ftruncate(descriptor, 0)
-        os.pwrite(descriptor, json.dumps(info).encode(), 0)
+        _write_info(descriptor, info)
         _report(dict(base, status="acquired", owner=info))
-        while process_start(config["owner_pid"]) == config["owner_start"]:
-            time.sleep(POLL)
+        _hold_while_the_run_lives(config, descriptor, info)
     except _Terminated:
         code = 0  # a release
     except OSError:
@@ -259,6 +350,47 @@ def hold(config):
         os.ftruncate(descriptor, 0)
     os.close(descriptor)
     return code
+
+
+def _write_info(descriptor, info):
+    data = json.dumps(info).encode()
+    os.pwrite(descriptor, data, 0)
+    os.ftruncate(descriptor, len(data))
+
+
+def _hold_while_the_run_lives(config, descriptor, info):
+    """Returns when the run is over: its owner has exited and, for a marked run, every worker
+    (the pipe's end-of-file) and every module (no process carries the token). While only
+    leftovers of a dead owner run, the lock file names them, for the next run's message."""
+    token, run_fd = config.get("run_token"), config.get("run_fd")
+    if token is None:
+        while process_start(config["owner_pid"]) == config["owner_start"]:
+            time.sleep(POLL)
+        return
+    pipe_inode = os.fstat(run_fd).st_ino
+    with selectors.DefaultSelector() as selector:
+        selector.register(run_fd, selectors.EVENT_READ)
+        while True:
+            # Nobody writes to the pipe: it is readable only at end-of-file.
+            if selector.select(POLL) and not os.read(run_fd, 1):
+                break
+            if process_start(config["owner_pid"]) != config["owner_start"]:
+                _note_leftovers(descriptor, info, token, pipe_inode)
+    os.close(run_fd)
+    while True:
+        if not _note_leftovers(descriptor, info, token):
+            return
+        time.sleep(POLL)
+
+
+def _note_leftovers(descriptor, info, token, pipe_inode=None):
+    """Writes the dead owner's live processes into the lock file; returns them."""
+    leftovers = [{"pid": pid, "command": command}
+                 for pid, command in marked_processes(token, pipe_inode, exclude=(os.getpid(),))]
+    if leftovers != info.get("leftovers"):
+        info["leftovers"] = leftovers
+        _write_info(descriptor, info)
+    return leftovers
 
 
 # The side of the owner's worker (the action plugin): start a holder, read its report, signal it.
@@ -307,13 +439,19 @@ def acquire(lock_dir, name, owner_pid, wait):
     if owner_start is None:
         raise LockError(f"the owner process {owner_pid} is gone")
     config = {"lock_dir": lock_dir, "name": name, "owner_pid": owner_pid, "owner_start": owner_start, "wait": wait}
+    mark = run_mark(owner_pid)
+    if mark:
+        config.update(run_token=mark[0], run_fd=mark[1])
     # -I: the script's directory (module_utils) must not shadow the standard library. A new
     # session: the holder outlives this worker and ignores the playbook's terminal. A minimal
-    # environment: it lives as long as the run, and needs none of the run's secrets.
+    # environment: it lives as long as the run, and needs none of the run's secrets (nor the
+    # run's token: it is not one of the processes it waits for). Of the run's pipe it gets
+    # the read end only, so that its end-of-file means every worker has gone.
     proc = subprocess.Popen(
         [sys.executable, "-I", os.path.abspath(__file__), "hold", json.dumps(config)],
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        cwd="/", env={"PATH": os.defpath}, close_fds=True, start_new_session=True,
+        cwd="/", env={"PATH": os.defpath}, close_fds=True, pass_fds=(mark[1],) if mark else (),
+        start_new_session=True,
     )
     report = _read_report(proc, wait + HANDSHAKE_MARGIN)
     if report["status"] != "acquired":

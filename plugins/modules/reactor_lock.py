@@ -10,16 +10,21 @@ module: reactor_lock
 short_description: Keep two Chain Reactor runs for one provider from running at the same time
 version_added: 0.1.0
 description:
-  - Takes a lock on the controller that is held for as long as the C(ansible-playbook) process
-    running the task lives. It is released when that process ends, whatever the way (a failed
-    play, Ctrl-C, C(kill -9)), or earlier by O(state=released).
+  - Takes a lock on the controller that is held for as long as the run lives, and released when
+    it ends, whatever the way (a failed play, Ctrl-C, C(kill -9)), or earlier by O(state=released).
+  - A run is the C(ansible-playbook) process running the task and, when the
+    C(dinfra.chain.deployments) inventory marked it (as in a reactor run), every worker and
+    module it started. ansible-core's workers start sessions of their own, so a run killed by
+    its process group leaves them running, and a module may still be writing. The lock is then
+    held until the last of them has exited, and a run waiting for it is told which they are.
+    Without the mark, the lock is held until the C(ansible-playbook) process has exited.
   - A run asking for a lock another run holds waits up to O(wait) seconds for it, then fails,
     saying which C(ansible-playbook) process holds it, on which host, and since when.
   - Taking a lock the same run holds already changes nothing. Releasing a lock the run does not
     hold changes nothing; another run's lock is never touched.
   - The lock is an C(flock) on a file in O(lock_dir), held by a small process of its own session
-    that ends when the C(ansible-playbook) process does (it looks twice a second) or when the
-    lock is released; the kernel frees the C(flock) then, so a crash never leaves a stale lock.
+    that ends when the run does (it looks twice a second) or when the lock is released; the
+    kernel frees the C(flock) then, so a crash never leaves a stale lock.
 options:
   name:
     description:
@@ -109,6 +114,14 @@ lock_path:
   returned: success, and when the lock is busy
   type: str
   sample: /run/user/1000/dinfra/reactor-2d711642b726b044.lock
+covers:
+  description:
+    - C(run) when the lock is held until every process of the run has exited (the run was marked
+      by the C(dinfra.chain.deployments) inventory), C(owner) when until the C(ansible-playbook)
+      process has.
+  returned: when the lock was taken or held
+  type: str
+  sample: run
 owner:
   description:
     - Who holds the lock - this run once it took it, the other run when it is busy, or the run
@@ -125,6 +138,12 @@ owner:
     holder_start: {description: Its start time in clock ticks after boot., type: int}
     host: {description: The controller's host name., type: str}
     since: {description: "When the lock was taken, in UTC (C(2026-11-24T10:00:00Z))", type: str}
+    leftovers:
+      description:
+        - When the run's C(ansible-playbook) process has ended but some of its processes still
+          run, each one's C(pid) and C(command) (cut to 160 characters).
+      type: list
+      elements: dict
   sample:
     name: 5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY ws://127.0.0.1:9944
     pid: 4242

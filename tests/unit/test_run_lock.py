@@ -13,6 +13,7 @@ import time
 
 import pytest
 
+from conftest import COLLECTIONS
 from ansible_collections.dinfra.chain.plugins.module_utils import run_lock
 from ansible_collections.dinfra.chain.plugins.module_utils.run_lock import LockError, acquire, process_start, read_owner, release
 
@@ -271,3 +272,118 @@ def test_process_start_tells_processes_apart():
     dead = subprocess.Popen(["true"])
     dead.wait()
     assert process_start(dead.pid) is None
+
+
+# A marked run without Ansible: a stand-in for ansible-playbook marks itself as the deployments
+# inventory does, then forks a "worker" that takes the lock as the action plugin does and
+# starts a "module" (a separate program, with the worker's environment and none of its
+# descriptors, as the local connection runs modules). Each waits for a file of the test's.
+MARKED_RUN = r"""
+import json, os, subprocess, sys, time
+sys.path.insert(0, sys.argv[1])
+from ansible_collections.dinfra.chain.plugins.module_utils import run_lock
+lock_dir, name, worker_go, module_go = sys.argv[2:6]
+run_lock.mark_run()
+if os.fork() == 0:
+    os.setsid()  # as ansible-core's workers do: out of the run's process group
+    report = run_lock.acquire(lock_dir, name, os.getppid(), 5)
+    module = subprocess.Popen([sys.executable, "-c", "import os, sys, time\nwhile not os.path.exists(sys.argv[1]): time.sleep(0.05)",
+                               module_go])
+    print(json.dumps({"report": report, "worker": os.getpid(), "module": module.pid,
+                      "mark": run_lock.run_mark(os.getppid()) is not None}), flush=True)
+    while not os.path.exists(worker_go):
+        time.sleep(0.05)
+    os._exit(0)
+time.sleep(600)
+"""
+
+
+@pytest.fixture
+def marked_run(tmp_path, lock_dir):
+    """Starts a marked run (see MARKED_RUN); returns (process, its first line, worker go, module go)."""
+    started = []
+
+    def start():
+        worker_go, module_go = tmp_path / "worker.go", tmp_path / "module.go"
+        proc = subprocess.Popen([sys.executable, "-c", MARKED_RUN, str(COLLECTIONS), lock_dir, NAME, str(worker_go), str(module_go)],
+                                stdout=subprocess.PIPE, text=True, start_new_session=True)
+        started.append((proc, worker_go, module_go))
+        return proc, json.loads(proc.stdout.readline()), worker_go, module_go
+
+    yield start
+    for proc, worker_go, module_go in started:
+        worker_go.touch()
+        module_go.touch()
+        proc.kill()
+        proc.wait()
+
+
+def busy_now(lock_dir, other):
+    report = acquire(lock_dir, NAME, other.pid, 0)
+    assert report["status"] == "busy", report
+    return run_lock.busy_message(report)
+
+
+def test_a_marked_run_holds_the_lock_until_its_last_worker_and_module_have_exited(marked_run, owner, lock_dir):
+    """The kill a timer's stop or Ctrl-C does: the run's process group, not the workers'."""
+    run, first, worker_go, module_go = marked_run()
+    assert first["report"]["status"] == "acquired" and first["mark"] is True
+    holder = holder_of(first["report"])
+    os.killpg(run.pid, signal.SIGKILL)
+    run.wait()
+    other = owner()
+
+    # The run's main process is gone; its worker and module are not: still held, and the
+    # waiting run is told who is left.
+    time.sleep(2 * run_lock.POLL)
+    message = busy_now(lock_dir, other)
+    assert f"ansible-playbook pid {run.pid}" in message and "which has ended, but 2 of its processes still run" in message
+    assert f"pid {first['worker']}: " in message and f"pid {first['module']}: {os.path.basename(sys.executable)} -c" in message
+
+    worker_start = process_start(first["worker"])
+    worker_go.touch()  # the worker ends; its module runs on
+    assert gone_within(first["worker"], worker_start, 10)
+    deadline = time.monotonic() + 10
+    while f"pid {first['worker']}: " in message:
+        assert time.monotonic() < deadline, message
+        time.sleep(0.1)
+        message = busy_now(lock_dir, other)
+    assert "1 of its processes still run" in message and f"pid {first['module']}: {os.path.basename(sys.executable)} -c" in message
+    assert process_start(holder[0]) == holder[1]
+
+    module_go.touch()  # the last process of the run ends: the lock is free
+    assert gone_within(*holder, 10)
+    assert acquire(lock_dir, NAME, other.pid, 5)["status"] == "acquired"
+
+
+def test_a_marked_run_killed_whole_frees_the_lock(marked_run, owner, lock_dir):
+    run, first, _worker_go, _module_go = marked_run()
+    holder = holder_of(first["report"])
+    for pid in (first["module"], first["worker"], run.pid):
+        os.kill(pid, signal.SIGKILL)
+    run.wait()
+    assert gone_within(*holder, 10)
+    assert acquire(lock_dir, NAME, owner().pid, 5)["status"] == "acquired"
+
+
+def test_only_the_process_that_marked_the_run_and_its_children_see_the_mark(monkeypatch):
+    monkeypatch.setattr(run_lock, "_RUN", None)
+    monkeypatch.delenv(run_lock.RUN_ENV, raising=False)
+    token = run_lock.mark_run()
+    try:
+        assert os.environ[run_lock.RUN_ENV] == token and run_lock.mark_run() == token  # once per process
+        assert token.startswith(f"{os.getpid()}-{process_start(os.getpid())}-")
+        # The owner is this process: a worker forked from it sees the mark; nobody else does.
+        assert run_lock.run_mark(os.getpid())[0] == token
+        assert run_lock.run_mark(os.getppid()) is None
+        # A program it starts carries the token, and is found by it.
+        child = subprocess.Popen(["sleep", "30"])
+        try:
+            assert [pid for pid, _command in run_lock.marked_processes(token)] == [child.pid]
+        finally:
+            child.kill()
+            child.wait()
+        assert not run_lock.marked_processes(token)
+    finally:
+        os.close(run_lock._RUN[2])  # pylint: disable=protected-access
+        os.close(run_lock._RUN[3])  # pylint: disable=protected-access

@@ -6,6 +6,7 @@ import os
 import signal
 import time
 
+from ansible_collections.dinfra.chain.plugins.module_utils.run_lock import RUN_ENV, lock_path, process_start, read_owner
 from reactor_helpers import ChainProxy, deployment, outcomes, publish, state_name, vm_descriptor
 from test_reactor_lifecycle import tagged
 
@@ -150,3 +151,72 @@ def test_a_run_that_cannot_take_the_lock_does_nothing(reactor, chain, ipfs_api, 
     assert "another reactor run holds the lock" in proc.stdout
     assert holder.returncode == 0
     assert len(tagged(cs_api, reactor.label, dep)["vms"]) == 1
+
+
+def run_modules(owner_pid):
+    """[pid] of the live processes that a run (its ansible-playbook pid) marked: its modules."""
+    prefix = f"{RUN_ENV}={owner_pid}-".encode()
+    found = []
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as environ:
+                if any(var.startswith(prefix) for var in environ.read().split(b"\0")) and process_start(int(entry)):
+                    found.append(int(entry))
+        except OSError:
+            continue
+    return found
+
+
+def command_line(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            return cmdline.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def test_a_killed_runs_leftover_module_keeps_the_next_run_waiting(reactor, chain, ipfs_api, cs_api, simulator, tmp_path):
+    """A run killed by its process group while cs_instance creates the VM: ansible-core's
+    workers are in sessions of their own, so the worker and its module live on and finish the
+    write. The next run must not act until they are gone. Slow (about 70 s): the module is
+    held in deployVirtualMachine for 20 s so that the test can watch the lock while it runs."""
+    dep = reactor.subscribe(publish(ipfs_api, vm_descriptor()))
+    simulator.faults(delay_seconds=20, delay_commands=["deployVirtualMachine"])
+    reactor.env["CLOUDSTACK_TIMEOUT"] = "60"  # the delayed call must not time out
+    first = reactor.start(tmp_path / "killed.json")
+    try:
+        wait_for(lambda: any("AnsiballZ_cs_instance" in command_line(p) for p in run_modules(first.pid)), 180,
+                 "the module that creates the VM")
+    finally:
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait(timeout=30)
+    leftovers = {pid: process_start(pid) for pid in run_modules(first.pid)}
+    assert leftovers, "the kill reached the module: nothing to test"
+    alive = lambda: any(process_start(pid) == start for pid, start in leftovers.items())  # noqa: E731
+
+    # A run that cannot wait long is told that the killed run is still at work, and does nothing.
+    proc, summary = reactor.run(reactor_lock_wait=1)
+    assert alive(), "the leftovers ended before the check: make the delay longer"
+    assert proc.returncode == 2 and summary is None, proc.stdout
+    assert f"ansible-playbook pid {first.pid}" in proc.stdout and "which has ended, but" in proc.stdout
+    assert "AnsiballZ_cs_instance" in proc.stdout, proc.stdout
+
+    # A run that waits takes the lock only once the leftovers are gone.
+    path = lock_path(reactor.env["DINFRA_LOCK_DIR"], f"reactor {reactor.address}")
+    second = reactor.start(tmp_path / "second.json", reactor_lock_wait=120)
+    checks = 0
+    while True:
+        holder = read_owner(path)  # read first: if they are alive after it, they were alive at it
+        if not alive():
+            break
+        assert holder and holder["pid"] == first.pid, f"the lock passed on while leftovers ran: {holder}"
+        checks += 1
+        time.sleep(0.2)
+    assert checks > 0
+    output = second.communicate(timeout=600)[0]
+    assert second.returncode == 0, output
+    assert outcomes(json.loads((tmp_path / "second.json").read_text()))[dep] == "deployed"
+    simulator.clear_faults()
+    found = tagged(cs_api, reactor.label, dep)
+    assert len(found["vms"]) == 1 and len(found["networks"]) == 1 and len(found["ips"]) == 1
+    assert state_name(deployment(chain, dep)) == "Running"

@@ -38,22 +38,29 @@ def readme_blocks():
     return [block.strip().splitlines() for block in re.findall(r"```sh\n(.*?)```", section, flags=re.S)]
 
 
+def dinfra_cache():
+    """Where the project's scripts keep their caches (scripts/lib.sh)."""
+    return os.environ.get("DINFRA_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "dinfra")
+
+
 def user_env(home):
     """A user's shell: no project virtualenv on PATH, no Ansible settings, no dev-stack endpoints
-    (the README's own `. .dev/env` sets those), and pip's real cache."""
+    (the README's own `. .dev/env` sets those), and the real caches: the project's (else `make
+    build` would set up venvs and Kubo afresh under the new home, and relink the checkout's
+    .venv there) and pip's."""
     venv_bin = str(ROOT / ".venv" / "bin")
     path = ":".join(p for p in os.environ["PATH"].split(":") if p and not p.startswith((venv_bin, os.path.realpath(venv_bin))))
     keep = {k: v for k, v in os.environ.items()
             if not k.startswith(("ANSIBLE_", "DINFRA_", "CLOUDSTACK_", "VIRTUAL_ENV", "PYTHON", "IPFS_"))}
-    return {**keep, "HOME": str(home), "PATH": path,
+    return {**keep, "HOME": str(home), "PATH": path, "DINFRA_CACHE": dinfra_cache(),
             "PIP_CACHE_DIR": os.environ.get("PIP_CACHE_DIR", os.path.expanduser("~/.cache/pip")),
             "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
 
 
 def user_home(install):
     """The walking user's home in DINFRA_CACHE (see the module's docstring), locked for the test."""
-    cache = os.environ.get("DINFRA_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "dinfra")
+    cache = dinfra_cache()
     key = hashlib.sha256("\n".join(install).encode() + (ROOT / "requirements.txt").read_bytes()).hexdigest()[:16]
     home = f"{cache}/readme-walk-home-{key}"
     os.makedirs(home, exist_ok=True)
@@ -82,6 +89,8 @@ def walk_the_readme(chain, ipfs_api, cs_api, home, install, dev_stack, secret, p
     done = bash(install, env)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     installed = home / ".ansible" / "collections" / "ansible_collections" / "dinfra" / "chain"
+    assert not (home / ".cache" / "dinfra").exists(), "make build set up the project again under the user's home"
+    assert os.path.realpath(ROOT / ".venv").startswith(dinfra_cache() + "/venv-")
     assert (installed / "MANIFEST.json").is_file() and (installed / "playbooks" / "reconcile.yml").is_file()
     assert not (installed / "chain").exists() and not (installed / "devtools").exists()
 

@@ -76,8 +76,31 @@ def _refuse_constant(name):
     raise DescriptorError(f"{name} is not valid JSON")
 
 
+def lone_surrogate(value):
+    """The JSON path of the first string (key or value) in ``value`` that holds a lone UTF-16
+    surrogate (U+D800 to U+DFFF), or None. JSON's ``\\ud800`` escape can write one, but it is
+    not a Unicode character: no UTF-8 text can hold it, and Ansible refuses a module result
+    that does ("Refusing to deserialize an invalid UTF8 string value"). Iterative, so that any
+    depth is safe."""
+    pending = [((), value)]
+    while pending:
+        path, item = pending.pop()
+        if isinstance(item, str):
+            if any("\ud800" <= char <= "\udfff" for char in item):
+                return json_path(path)
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                if isinstance(key, str) and any("\ud800" <= char <= "\udfff" for char in key):
+                    return json_path(path) + " (a key)"
+                pending.append((path + (key,), child))
+        elif isinstance(item, (list, tuple)):
+            pending.extend((path + (index,), child) for index, child in enumerate(item))
+    return None
+
+
 def parse_json(data, what="the descriptor", max_depth=MAX_DEPTH):
-    """Parses UTF-8 JSON bytes into a document; raises DescriptorError with a clear message."""
+    """Parses strict UTF-8 JSON bytes into a document; raises DescriptorError with a clear
+    message. Strict: the bytes are UTF-8, and no string escapes a lone surrogate."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -86,11 +109,16 @@ def parse_json(data, what="the descriptor", max_depth=MAX_DEPTH):
     if depth > max_depth:
         raise DescriptorError(f"{what} is nested {depth} levels deep; at most {max_depth} are allowed")
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicate_keys, parse_constant=_refuse_constant)
+        document = json.loads(text, object_pairs_hook=_no_duplicate_keys, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
         raise DescriptorError(f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
     except DescriptorError as exc:
         raise DescriptorError(f"{what} is not acceptable JSON: {exc}") from None
+    where = lone_surrogate(document)
+    if where:
+        raise DescriptorError(f"{what} is not strict UTF-8 JSON: the string at {where} escapes a lone UTF-16 surrogate "
+                              "(\\ud800 to \\udfff), which is not a Unicode character")
+    return document
 
 
 def json_path(parts):

@@ -13,7 +13,7 @@ description:
   - Fetches the document a CID names through an IPFS HTTP gateway, block by block, and checks
     every block against its CID, so that a gateway that lies is caught and nothing it sent
     is returned. Single-block (raw) and multi-block (dag-pb, UnixFS) files are verified.
-  - Parses it strictly (UTF-8 JSON, no duplicate keys, bounded nesting) and validates it
+  - Parses it strictly (UTF-8 JSON, no lone surrogate escapes, no duplicate keys, bounded nesting) and validates it
     against the JSON Schema (2020-12) of its deployment type, given by the type's name (read
     from the chain) or by the schema's CID. The schema is fetched, verified and cached by CID.
   - The kind of a failure tells a reactor what to do. C(unavailable) (the gateway, the node or
@@ -137,6 +137,7 @@ from ansible_collections.dinfra.chain.plugins.module_utils.descriptors import (
     SchemaCache,
     default_cache_dir,
     load,
+    lone_surrogate,
     summarize,
 )
 from ansible_collections.dinfra.chain.plugins.module_utils.ipfs import (
@@ -221,6 +222,11 @@ def main():
         module.fail_json(msg=str(exc), failure="configuration", cid=module.params["cid"])
     except Exception as exc:  # a bug: report it with its traceback
         module.fail_json(msg=f"unexpected error: {exc.__class__.__name__}: {exc}", exception=traceback.format_exc())
+    # Never a result that Ansible refuses to read: the reactor could not tell the consumer why.
+    where = lone_surrogate(result)
+    if where:
+        module.fail_json(msg=f"the result holds text that is not Unicode at {where}", failure="invalid",
+                         cid=module.params["cid"])
     module.exit_json(**result)
 
 

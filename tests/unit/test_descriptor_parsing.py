@@ -30,6 +30,33 @@ def test_bad_json_gets_a_clear_error(data, message):
         parse_json(data)
 
 
+@pytest.mark.parametrize("data, where", [
+    (b'{"name": "\\ud800"}', "$.name"),
+    (b'{"name": "ok \\udfff"}', "$.name"),
+    (b'{"a": [{"b": "x\\ude00\\ud83d"}]}', "$.a[0].b"),  # a pair in the wrong order is two lone halves
+    (b'{"ports": [{"\\udc00": 1}]}', "$.ports[0] (a key)"),
+])
+def test_lone_surrogates_are_not_strict_utf8_json(data, where):
+    """Ansible refuses any module result that holds one, so the reactor could never report why."""
+    with pytest.raises(DescriptorError) as raised:
+        parse_json(data)
+    message = str(raised.value)
+    assert f"the string at {where} escapes a lone UTF-16 surrogate" in message
+    message.encode("utf-8")  # the message itself is text Ansible accepts
+
+
+def test_surrogate_pairs_and_other_escapes_are_characters():
+    assert parse_json(b'{"emoji": "\\ud83d\\ude00", "nul": "\\u0000", "bom": "\\ufeff"}') == {
+        "emoji": "\U0001f600", "nul": "\x00", "bom": "\ufeff"}
+
+
+def test_encoded_surrogates_and_a_leading_bom_are_refused():
+    with pytest.raises(DescriptorError, match="not UTF-8 text"):
+        parse_json(b'{"a": "\xed\xa0\x80"}')  # U+D800 encoded as UTF-8 bytes: not UTF-8
+    with pytest.raises(DescriptorError, match="not valid JSON"):
+        parse_json(b'\xef\xbb\xbf{}')
+
+
 def test_brackets_inside_strings_do_not_count_as_nesting():
     text = json.dumps({"user_data": "[" * 500 + '\\"{' * 100})
     assert parse_json(text.encode())["user_data"].startswith("[[[")

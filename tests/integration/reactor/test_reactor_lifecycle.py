@@ -1,8 +1,10 @@
 """The Chain Reactor end to end on the dev stack: the real `ansible-playbook dinfra.chain.reconcile`
 against the dev chain (our runtime), Kubo and the CloudStack simulator. Each test has a provider
 of its own, so deployments never mix; chain and cloud state are checked directly."""
+import http.server
 import json
 import os
+import threading
 import uuid
 
 from reactor_helpers import PRICE, advance, submit, deployment, node_descriptor, outcomes, publish, state_name, vm_descriptor
@@ -250,3 +252,68 @@ def test_a_provider_maps_its_own_type_to_its_own_role(reactor, chain, ipfs_api, 
     assert proc.returncode == 0 and outcomes(summary)[dep] == "torn_down", proc.stdout + proc.stderr
     assert not (boxes / f"{dep}.json").exists()
     assert deployment(chain, dep)["state"] == {"Terminated": {"reason": "Cancelled", "confirmed": True}}
+
+
+def test_text_that_is_not_strict_utf8_json_is_reported_failed_with_the_reason(reactor, chain, ipfs_api, cs_api):
+    """A lone surrogate escape is valid JSON syntax but no Unicode text: Ansible refuses any
+    module result that holds one, so it must be caught before, or the deployment would retry
+    until the award timeout and the consumer would never learn why."""
+    good = json.dumps(vm_descriptor()).encode()
+    surrogate = reactor.subscribe(publish(ipfs_api, good.replace(b'"name": "web-1"', b'"name": "web-\\ud800"')))
+    not_utf8 = reactor.subscribe(publish(ipfs_api, good.replace(b'"name": "web-1"', b'"name": "web-\xff"')))
+
+    proc, summary = reactor.run()
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert outcomes(summary) == {surrogate: "failed", not_utf8: "failed"}
+    reason = deployment(chain, surrogate)["state"]["Failed"]["reason"]["Provider"]
+    assert "is not strict UTF-8 JSON: the string at $.name escapes a lone UTF-16 surrogate" in reason, reason
+    reason = deployment(chain, not_utf8)["state"]["Failed"]["reason"]["Provider"]
+    assert "the descriptor is not UTF-8 text (byte" in reason, reason
+    for dep in (surrogate, not_utf8):
+        assert nothing_left(cs_api, reactor.label, dep)
+
+
+class LyingGateway:
+    """A gateway that answers every block with bytes that are not the CID's."""
+
+    def __init__(self):
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802  (the standard library's name)
+                body = b'{"type": "cloudstack-vm", "name": "not what the consumer published"}'
+                self.send_response(200)
+                self.send_header("Content-Type", "application/vnd.ipld.raw")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                del args
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_gateway_that_serves_wrong_bytes_is_retried_and_never_fails_the_deployment(reactor, chain, ipfs_api, cs_api):
+    """The rule of docs/descriptors.md: a CID names its bytes, so wrong bytes are the gateway's
+    fault, never the consumer's. The deployment stays Awarded and the run needs a look (exit
+    2); a gateway that serves the right bytes later deploys it."""
+    cid = publish(ipfs_api, vm_descriptor())
+    dep = reactor.subscribe(cid)
+    liar = LyingGateway()
+    try:
+        proc, summary = reactor.run(reactor_ipfs_gateway=liar.url)
+    finally:
+        liar.close()
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert outcomes(summary)[dep] == "retrying"
+    assert f"descriptor {cid} not fetched" in proc.stdout and "do not match" in proc.stdout
+    assert state_name(deployment(chain, dep)) == "Awarded" and nothing_left(cs_api, reactor.label, dep)
+
+    proc, summary = reactor.run()
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert outcomes(summary)[dep] == "deployed" and state_name(deployment(chain, dep)) == "Running"

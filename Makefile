@@ -15,7 +15,7 @@ CARGO_ENV := source $(SCRIPTS)/lib.sh &&
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
-setup: ## Install Debian packages, the Python venvs (ansible-core 2.19 and 2.18), the dev chain's npm packages and Kubo
+setup: ## Install Debian packages, the Python venv (ansible 12, ansible-core 2.19), the dev chain's npm packages and Kubo
 	$(SCRIPTS)/setup-system.sh
 	$(SCRIPTS)/setup-python.sh
 	$(SCRIPTS)/setup-chopsticks.sh
@@ -60,9 +60,8 @@ lint: collection ## ansible-lint (production profile), yamllint, and .gitlab-ci.
 	$(VENV)/bin/yamllint -s -c .yamllint .
 	$(VENV)/bin/check-jsonschema --builtin-schema vendor.gitlab-ci .gitlab-ci.yml
 
-sanity: setup ## ansible-test sanity on every supported ansible-core (2.19, 2.18)
+sanity: setup ## ansible-test sanity on the supported ansible-core (2.19)
 	$(SCRIPTS)/sanity.sh
-	ANSIBLE_TEST=$(CURDIR)/.dev/venv-core218/bin/ansible-test $(SCRIPTS)/sanity.sh
 
 test-integration: wasm collection ## Python tests against a real dev stack (started and stopped here)
 	$(SCRIPTS)/with-dev-stack.sh $(PYTEST) tests/integration

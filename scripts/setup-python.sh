@@ -17,16 +17,3 @@ if [ "$(readlink "$ROOT/.venv" 2>/dev/null)" != "$venv" ]; then
   rm -rf "$ROOT/.venv"
   ln -s "$venv" "$ROOT/.venv"
 fi
-
-# A second, small controller venv with ansible-core 2.18 (see requirements-core218.txt).
-core218="$DINFRA_CACHE/venv-core218-$(content_key "$ROOT/requirements-core218.txt")"
-if [ ! -f "$core218/.complete" ]; then
-  log "creating the ansible-core 2.18 virtualenv in $core218"
-  rm -rf "$core218"
-  python3 -m venv "$core218"
-  "$core218/bin/pip" install -q -r "$ROOT/requirements-core218.txt"
-  touch "$core218/.complete"
-fi
-if [ "$(readlink "$DEV_DIR/venv-core218" 2>/dev/null)" != "$core218" ]; then
-  ln -sfn "$core218" "$DEV_DIR/venv-core218"
-fi

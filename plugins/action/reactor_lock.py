@@ -26,7 +26,7 @@ class ActionModule(ActionBase):
         name = args["name"]
         lock_dir = os.path.expanduser(args["lock_dir"] or run_lock.default_lock_dir(os.environ))
         result["lock_path"] = run_lock.lock_path(os.path.abspath(lock_dir), name)
-        # Workers are forked from ansible-playbook (ansible-core 2.18 and 2.19, also under
+        # Workers are forked from ansible-playbook (ansible-core 2.19, also under
         # ansible-runner); a parent of 1 means it died and the worker was adopted.
         owner = os.getppid()
         try:

@@ -10,8 +10,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[3]
 COLLECTIONS = ROOT / ".dev" / "collections"
 BIN = pathlib.Path(sys.executable).parent
 
-# The ansible-core releases the tests run the CLIs of (scripts/setup-python.sh installs both).
-CONTROLLERS = {"core-2.19": BIN, "core-2.18": ROOT / ".dev" / "venv-core218" / "bin"}
+# The ansible-core releases the tests run the CLIs of: those meta/runtime.yml declares (2.19).
+CONTROLLERS = {"core-2.19": BIN}
 
 
 def ansible_env(bin_dir=BIN, **overrides):

@@ -64,8 +64,8 @@ def test_lists_hosts_groups_and_variables(node_url, tmp_path, provider_with_depl
 
 @pytest.mark.parametrize("controller", sorted(CONTROLLERS))
 def test_chain_text_is_never_templated(node_url, tmp_path, provider_with_deployments, controller):
-    """On ansible-core 2.18 inventory strings are templated unless the plugin marks them
-    unsafe; on 2.19 they are untrusted by default. Both must leave chain text alone."""
+    """ansible-core 2.19 trusts no inventory string by default, and the plugin marks chain
+    text unsafe as well (older cores templated inventory strings): chain text is left alone."""
     d = provider_with_deployments
     bin_dir = CONTROLLERS[controller]
     inventory = write_inventory(tmp_path, d["provider"])

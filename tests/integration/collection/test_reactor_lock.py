@@ -1,4 +1,4 @@
-"""dinfra.chain.reactor_lock through the real ansible-playbook (both controller lines) and
+"""dinfra.chain.reactor_lock through the real ansible-playbook and
 ansible-runner on localhost: concurrent runs, a killed run, release and re-acquire, check mode.
 No chain needed."""
 import json

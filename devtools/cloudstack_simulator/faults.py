@@ -1,6 +1,7 @@
 """Faults a test can switch on through the admin API (POST /_simulator/faults), and how long
 async jobs stay pending. They live in memory: a restart of the simulator clears them, while
 CloudStack's own state (in SQLite) survives."""
+import contextlib
 import threading
 
 DOWN_MODES = ("503", "close")
@@ -52,6 +53,9 @@ class Faults:
         self._defaults = {"job_pending_polls": job_pending_polls, "job_pending_seconds": job_pending_seconds}
         self._lock = threading.Lock()
         self._state = {}
+        # Delayed requests not answered yet, by command: the calls "in flight". Not a fault, so
+        # clear() leaves it: a request held before the faults were cleared is still held.
+        self._held = {}
         self.clear()
 
     def clear(self):
@@ -67,7 +71,23 @@ class Faults:
 
     def snapshot(self):
         with self._lock:
-            return {key: (list(map(dict, value)) if key.startswith("fail_") else value) for key, value in self._state.items()}
+            state = {key: (list(map(dict, value)) if key.startswith("fail_") else value) for key, value in self._state.items()}
+            state["held"] = dict(self._held)
+            return state
+
+    @contextlib.contextmanager
+    def holding(self, command):
+        """Counts a delayed request of ``command`` as held until it has been answered (applied),
+        so that a test can act while a write is in flight, and wait until it has landed."""
+        with self._lock:
+            self._held[command] = self._held.get(command, 0) + 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._held[command] -= 1
+                if not self._held[command]:
+                    del self._held[command]
 
     def update(self, changes):
         """Applies the keys of ``changes`` (the rest stay as they are); all or nothing."""

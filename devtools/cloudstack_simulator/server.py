@@ -3,6 +3,7 @@ simulator's own admin API under /_simulator/ (faults, reset, health).
 
 Requests are logged without their secrets: apiKey, signature, user data, keys and passwords
 show as "***"."""
+import contextlib
 import hmac
 import json
 import logging
@@ -155,14 +156,17 @@ class Handler(BaseHTTPRequestHandler):
                 query.setdefault(name, value)
         command = params.lowered(query).get("command", "")
         delay = faults.delay(command)
-        if delay:
-            time.sleep(delay)
-        why = signing.verify(query, self.server.credentials)
-        if why is not None:
-            status, response = errors.UNAUTHORIZED, errors.ApiError(errors.UNAUTHORIZED, errors.AUTH_ERROR_TEXT).body()
-            log.warning("refused %s: %s", command or "(no command)", why)
-        else:
-            status, response = api.handle(self.server.store, faults, command, query, self.command)
+        # A delayed request is applied after the delay whether or not its client is still there,
+        # as CloudStack goes on with a call whose client went away.
+        with faults.holding(command) if delay else contextlib.nullcontext():
+            if delay:
+                time.sleep(delay)
+            why = signing.verify(query, self.server.credentials)
+            if why is not None:
+                status, response = errors.UNAUTHORIZED, errors.ApiError(errors.UNAUTHORIZED, errors.AUTH_ERROR_TEXT).body()
+                log.warning("refused %s: %s", command or "(no command)", why)
+            else:
+                status, response = api.handle(self.server.store, faults, command, query, self.command)
         self._send(status, {api.response_name(command): response})
         outcome = f"{status}" if status == 200 else f"{status} {response.get('errortext', '')}"
         log.info("%s %s -> %s (%.3fs) %s", self.command, command or "(no command)", outcome, time.monotonic() - started, redacted(query))

@@ -43,6 +43,9 @@ options:
       - With O(deployment_id), the name the deployment's VM and network were given. Those with
         this name are found even without tags, because CloudStack tags a resource only after
         creating it; a crash or a failed deploy job in between leaves it untagged.
+      - The public IP addresses of the deployment's networks are found the same way, tagged or
+        not (the source NAT address excepted): a crash between acquiring an address and tagging
+        it must not lead to a second address.
     type: str
   zone:
     description: Only resources in this zone (name). All zones when absent.
@@ -91,7 +94,9 @@ networks:
   elements: dict
   sample: [{id: 0a3e2c11, name: dinfra-dev-7, state: Implemented, deployment_id: 7}]
 public_ips:
-  description: Tagged public IP addresses (never the network's source NAT address).
+  description:
+    - Tagged public IP addresses (never a network's source NAT address) and, with O(name), every
+      address of the deployment's networks, tagged or not.
   returned: always
   type: list
   elements: dict
@@ -194,6 +199,15 @@ class CloudStackDeploymentInfo(AnsibleCloudStack):
             for kind, resources in self.named(name, zone_id, deployment_id).items():
                 known = {r["id"] for r in found[kind]}
                 found[kind].extend(r for r in resources if r["id"] not in known)
+            # An address is tagged only after it is acquired: one its run did not live to tag
+            # is still on the deployment's network.
+            known = {r["id"] for r in found["public_ips"]}
+            for network in found["networks"]:
+                for resource in self.list_all("listPublicIpAddresses", "publicipaddress", zone_id,
+                                              associatednetworkid=network["id"]):
+                    if not resource.get("issourcenat") and resource["id"] not in known:
+                        known.add(resource["id"])
+                        found["public_ips"].append(summarize("public_ips", resource, deployment_id))
         return found
 
 

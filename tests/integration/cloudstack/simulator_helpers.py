@@ -45,6 +45,10 @@ class Admin:
     def clear_faults(self):
         return self._call("DELETE", "faults")
 
+    def held(self):
+        """{command: count} of the delayed requests not answered (applied) yet."""
+        return self._call("GET", "faults")["held"]
+
     def reset(self):
         return self._call("POST", "reset")
 

@@ -34,6 +34,25 @@ def test_slowness_can_be_limited_to_some_commands(cs_api, simulator):
     assert time.monotonic() - started >= 1.5
 
 
+def test_a_delayed_call_is_held_until_it_is_applied_even_after_its_client_left(cs_api, simulator, prefix):
+    """What the crash tests stand on: a delayed call shows as held while in flight (also after
+    the faults are cleared), and is applied after its client has gone, as CloudStack finishes
+    a call whose client went away."""
+    simulator.faults(delay_seconds=3, delay_commands=["createSSHKeyPair"])
+    impatient = client(dict(CLOUDSTACK_ENDPOINT=cs_api.endpoint, CLOUDSTACK_KEY=cs_api.key, CLOUDSTACK_SECRET=cs_api.secret),
+                       timeout=1)
+    with pytest.raises(requests.exceptions.Timeout):
+        impatient.createSSHKeyPair(name=f"{prefix}held")
+    assert simulator.held() == {"createSSHKeyPair": 1}
+    simulator.clear_faults()
+    assert simulator.held() == {"createSSHKeyPair": 1}, "clearing the faults does not drop a call in flight"
+    deadline = time.monotonic() + 10
+    while simulator.held():
+        assert time.monotonic() < deadline, "the held call never finished"
+        time.sleep(0.1)
+    assert [k["name"] for k in cs_api.listSSHKeyPairs(name=f"{prefix}held").get("sshkeypair", [])] == [f"{prefix}held"]
+
+
 @pytest.mark.parametrize("mode, says", [("503", "HTTP 503"), ("close", "Connection aborted")])
 def test_an_api_that_is_down_fails_the_modules_clearly(tmp_path, cloudstack_env, simulator, mode, says):
     simulator.faults(down=mode)

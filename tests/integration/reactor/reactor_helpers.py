@@ -3,7 +3,9 @@ for both reference types, an inventory and variables in a workspace of its own, 
 `ansible-playbook dinfra.chain.reconcile`. Chain state is set up and read with
 substrate-interface directly, not with the code under test."""
 import json
+import os
 import pathlib
+import signal
 import socket
 import subprocess
 import sys
@@ -20,6 +22,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "cloudst
 from ansible_cli import BIN, ROOT, ansible_env, run  # noqa: E402  pylint: disable=wrong-import-position
 from chain_fixtures import PRICE, awarded_id, submit  # noqa: E402  pylint: disable=wrong-import-position
 from simulator_helpers import TEMPLATE, ZONE  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.dinfra.chain.plugins.module_utils.run_lock import RUN_ENV, process_start  # noqa: E402  pylint: disable=wrong-import-position
 
 TYPE_IDS = {"cloudstack-vm": 0, "substrate-node": 1}
 OFFERINGS = [{"name": "Small Instance", "cpu": 1, "memory_mb": 512}, {"name": "Medium Instance", "cpu": 8, "memory_mb": 16384}]
@@ -193,3 +196,53 @@ class ChainProxy:
 
     def close(self):
         self.server.close()
+
+
+def run_modules(owner_pid):
+    """[pid] of the live processes that a run (its ansible-playbook pid) marked: its modules
+    and what they started (the deployments inventory's mark, DINFRA_REACTOR_RUN)."""
+    prefix = f"{RUN_ENV}={owner_pid}-".encode()
+    found = []
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as environ:
+                if any(var.startswith(prefix) for var in environ.read().split(b"\0")) and process_start(int(entry)):
+                    found.append(int(entry))
+        except OSError:
+            continue
+    return found
+
+
+def command_line(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            return cmdline.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def children(pid):
+    """[pid] of the live children of ``pid`` (the workers of an ansible-playbook process)."""
+    found = []
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stat:
+                text = stat.read().decode("ascii", "replace")
+        except OSError:
+            continue
+        if int(text[text.rfind(")") + 2:].split()[1]) == pid:
+            found.append(int(entry))
+    return found
+
+
+def kill_whole_run(proc):
+    """Kills a reconcile run as a power cut would: ansible-playbook, its workers (in sessions of
+    their own) and every module, all at once. Stopped first, so that it forks nothing more."""
+    os.kill(proc.pid, signal.SIGSTOP)
+    for pid in set(children(proc.pid)) | set(run_modules(proc.pid)):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            continue
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.communicate(timeout=30)

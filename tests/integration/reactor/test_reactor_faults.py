@@ -6,8 +6,8 @@ import os
 import signal
 import time
 
-from ansible_collections.dinfra.chain.plugins.module_utils.run_lock import RUN_ENV, lock_path, process_start, read_owner
-from reactor_helpers import ChainProxy, deployment, outcomes, publish, state_name, vm_descriptor
+from ansible_collections.dinfra.chain.plugins.module_utils.run_lock import lock_path, process_start, read_owner
+from reactor_helpers import ChainProxy, command_line, deployment, outcomes, publish, run_modules, state_name, vm_descriptor
 from test_reactor_lifecycle import tagged
 
 
@@ -151,28 +151,6 @@ def test_a_run_that_cannot_take_the_lock_does_nothing(reactor, chain, ipfs_api, 
     assert "another reactor run holds the lock" in proc.stdout
     assert holder.returncode == 0
     assert len(tagged(cs_api, reactor.label, dep)["vms"]) == 1
-
-
-def run_modules(owner_pid):
-    """[pid] of the live processes that a run (its ansible-playbook pid) marked: its modules."""
-    prefix = f"{RUN_ENV}={owner_pid}-".encode()
-    found = []
-    for entry in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{entry}/environ", "rb") as environ:
-                if any(var.startswith(prefix) for var in environ.read().split(b"\0")) and process_start(int(entry)):
-                    found.append(int(entry))
-        except OSError:
-            continue
-    return found
-
-
-def command_line(pid):
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
-            return cmdline.read().decode("utf-8", "replace")
-    except OSError:
-        return ""
 
 
 def test_a_killed_runs_leftover_module_keeps_the_next_run_waiting(reactor, chain, ipfs_api, cs_api, simulator, tmp_path):

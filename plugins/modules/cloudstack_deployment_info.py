@@ -44,8 +44,8 @@ options:
         this name are found even without tags, because CloudStack tags a resource only after
         creating it; a crash or a failed deploy job in between leaves it untagged.
       - The public IP addresses of the deployment's networks are found the same way, tagged or
-        not (the source NAT address excepted): a crash between acquiring an address and tagging
-        it must not lead to a second address.
+        not (the source NAT address excepted), because a crash between acquiring an address and
+        tagging it must not lead to a second address.
     type: str
   zone:
     description: Only resources in this zone (name). All zones when absent.

@@ -98,8 +98,8 @@ def node_deployment(reactor, ipfs_api):
     return reactor.subscribe(publish(ipfs_api, node_descriptor()), "substrate-node")
 
 
-def test_a_run_killed_at_each_deploy_write_converges_to_one_of_everything(reactor, chain, cs_api, simulator, tmp_path,
-                                                                       node_deployment):
+def test_a_run_killed_at_each_deploy_write_converges_to_one_of_everything(
+        reactor, chain, cs_api, simulator, tmp_path, node_deployment):
     dep = node_deployment
     for command, what in DEPLOY_WRITES:
         kill_in_flight(reactor, simulator, tmp_path, command)
@@ -124,8 +124,8 @@ def test_a_run_killed_at_each_deploy_write_converges_to_one_of_everything(reacto
     assert proc.returncode == 0 and outcomes(summary)[dep] == "unchanged", "one report, and nothing more to do"
 
 
-def test_a_run_killed_at_each_teardown_write_leaves_nothing_and_reports_once(reactor, chain, cs_api, simulator, tmp_path,
-                                                                          node_deployment):
+def test_a_run_killed_at_each_teardown_write_leaves_nothing_and_reports_once(
+        reactor, chain, cs_api, simulator, tmp_path, node_deployment):
     dep = node_deployment
     proc, summary = reactor.run()
     assert proc.returncode == 0 and outcomes(summary)[dep] == "deployed", proc.stdout + proc.stderr

@@ -170,7 +170,9 @@ def test_a_killed_runs_leftover_module_keeps_the_next_run_waiting(reactor, chain
         first.wait(timeout=30)
     leftovers = {pid: process_start(pid) for pid in run_modules(first.pid)}
     assert leftovers, "the kill reached the module: nothing to test"
-    alive = lambda: any(process_start(pid) == start for pid, start in leftovers.items())  # noqa: E731
+
+    def alive():
+        return any(process_start(pid) == start for pid, start in leftovers.items())
 
     # A run that cannot wait long is told that the killed run is still at work, and does nothing.
     proc, summary = reactor.run(reactor_lock_wait=1)

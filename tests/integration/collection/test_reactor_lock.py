@@ -145,6 +145,8 @@ def test_a_concurrent_run_fails_clearly_and_the_first_completes(lock_run, contro
     held = wait_for_file(first_out.with_name(first_out.name + ".held"), first)
     assert held["changed"] is True and held["owner"]["pid"] == first.pid
     assert held["lock_path"] == lock_path(str(tmp_path / "locks"), NAME)
+    # A static inventory does not mark the run: the lock covers ansible-playbook alone.
+    assert held["covers"] == "owner"
 
     second, second_out, second_go = lock_run(bin_dir, wait=1)
     code, output = finish(second)

@@ -47,6 +47,7 @@ MAX_WAIT = 3600
 POLL = 0.5  # how often the holder looks at its owner and leftovers: how late a finished run's lock frees
 RUN_ENV = "DINFRA_REACTOR_RUN"
 MAX_LEFTOVERS_SHOWN = 5
+MAX_NAMES_SHOWN = 3  # of a leftover's command line
 RETRY = 0.1  # how often a waiting holder tries the lock
 HANDSHAKE_MARGIN = 30  # seconds beyond `wait` for the holder to start and answer
 RELEASE_TIMEOUT = 10
@@ -149,9 +150,13 @@ def marked_processes(token, pipe_inode=None, exclude=()):
 
 
 def short_command(command):
-    """A command line with directories cut from its paths, at most 160 characters: the names
-    say what runs (``python3 AnsiballZ_cs_instance.py``); the temporary paths do not."""
-    return re.sub(r"(?<![\w.-])/[^\s'\"]*/", "", command)[:160]
+    """What a process runs, by name only: the program, then the names of the first absolute
+    paths it was given (``sh python3 AnsiballZ_cs_instance.py``, ``python3 ansible-playbook
+    deployments.dinfra.yml``). Never an argument's value: a command line may hold a secret
+    (``-e cloudstack_secret=...``, a ``//seed``), and this text goes into another run's output."""
+    words = re.findall(r"[^\s'\"]+", command)
+    names = [os.path.basename(w) for w in words[1:] if w.startswith("/") and not w.startswith("//")]
+    return " ".join([os.path.basename(words[0]) if words else "?"] + names[:MAX_NAMES_SHOWN])
 
 
 def process_start(pid):

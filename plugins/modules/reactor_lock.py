@@ -141,7 +141,8 @@ owner:
     leftovers:
       description:
         - When the run's C(ansible-playbook) process has ended but some of its processes still
-          run, each one's C(pid) and C(command) (cut to 160 characters).
+          run, each one's C(pid) and C(command), its program and the names of the first files it
+          was given, never the values of its arguments (they may hold secrets).
       type: list
       elements: dict
   sample:

@@ -338,7 +338,7 @@ def test_a_marked_run_holds_the_lock_until_its_last_worker_and_module_have_exite
     time.sleep(2 * run_lock.POLL)
     message = busy_now(lock_dir, other)
     assert f"ansible-playbook pid {run.pid}" in message and "which has ended, but 2 of its processes still run" in message
-    assert f"pid {first['worker']}: " in message and f"pid {first['module']}: {os.path.basename(sys.executable)} -c" in message
+    assert f"pid {first['worker']}: " in message and f"pid {first['module']}: {os.path.basename(sys.executable)} module.go" in message
 
     worker_start = process_start(first["worker"])
     worker_go.touch()  # the worker ends; its module runs on
@@ -348,7 +348,7 @@ def test_a_marked_run_holds_the_lock_until_its_last_worker_and_module_have_exite
         assert time.monotonic() < deadline, message
         time.sleep(0.1)
         message = busy_now(lock_dir, other)
-    assert "1 of its processes still run" in message and f"pid {first['module']}: {os.path.basename(sys.executable)} -c" in message
+    assert "1 of its processes still run" in message and f"pid {first['module']}: {os.path.basename(sys.executable)} module.go" in message
     assert process_start(holder[0]) == holder[1]
 
     module_go.touch()  # the last process of the run ends: the lock is free
@@ -387,3 +387,16 @@ def test_only_the_process_that_marked_the_run_and_its_children_see_the_mark(monk
     finally:
         os.close(run_lock._RUN[2])  # pylint: disable=protected-access
         os.close(run_lock._RUN[3])  # pylint: disable=protected-access
+
+
+@pytest.mark.parametrize("command, shown", [
+    ("/bin/sh -c /bin/sh -c '/venv/bin/python3 /root/.ansible/tmp/ansible-tmp-1-2-3/AnsiballZ_cs_instance.py && sleep 0'",
+     "sh sh python3 AnsiballZ_cs_instance.py"),
+    ("/venv/bin/python3 /venv/bin/ansible-playbook -i /tmp/w/deployments.dinfra.yml dinfra.chain.reconcile "
+     "-e cloudstack_secret=s3cr/et -e signer_secret=//Alice -e @/tmp/w/vars.json //Bob",
+     "python3 ansible-playbook deployments.dinfra.yml"),
+    ("", "?"),
+])
+def test_a_leftover_is_shown_by_name_and_never_with_its_arguments(command, shown):
+    """Another run's output shows it: a value given on the command line may be a secret."""
+    assert run_lock.short_command(command) == shown

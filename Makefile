@@ -64,7 +64,7 @@ sanity: setup ## ansible-test sanity on the supported ansible-core (2.19)
 	$(SCRIPTS)/sanity.sh
 
 test-integration: wasm collection ## Python tests against a real dev stack (started and stopped here)
-	$(SCRIPTS)/with-dev-stack.sh $(PYTEST) tests/integration
+	$(SCRIPTS)/with-dev-stack.sh $(PYTEST) --durations=25 tests/integration
 
 molecule: wasm collection ## The molecule scenarios (extensions/molecule) against the dev stack's CloudStack simulator
 	$(SCRIPTS)/with-dev-stack.sh $(PYTEST) tests/integration/cloudstack/test_molecule_scenarios.py

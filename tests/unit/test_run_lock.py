@@ -366,6 +366,11 @@ def test_a_marked_run_killed_whole_frees_the_lock(marked_run, owner, lock_dir):
     assert acquire(lock_dir, NAME, owner().pid, 5)["status"] == "acquired"
 
 
+def command_of(pid):
+    with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+        return cmdline.read()
+
+
 def test_only_the_process_that_marked_the_run_and_its_children_see_the_mark(monkeypatch):
     monkeypatch.setattr(run_lock, "_RUN", None)
     monkeypatch.delenv(run_lock.RUN_ENV, raising=False)
@@ -376,9 +381,15 @@ def test_only_the_process_that_marked_the_run_and_its_children_see_the_mark(monk
         # The owner is this process: a worker forked from it sees the mark; nobody else does.
         assert run_lock.run_mark(os.getpid())[0] == token
         assert run_lock.run_mark(os.getppid()) is None
-        # A program it starts carries the token, and is found by it.
+        # A program it starts carries the token, and is found by it, once it runs: between the
+        # fork and the exec /proc still shows the environment this process started with (the
+        # holder never scans then: such a child still holds the run's pipe).
         child = subprocess.Popen(["sleep", "30"])
         try:
+            deadline = time.monotonic() + 10
+            while not command_of(child.pid).startswith(b"sleep"):
+                assert time.monotonic() < deadline, "sleep never started"
+                time.sleep(0.01)
             assert [pid for pid, _command in run_lock.marked_processes(token)] == [child.pid]
         finally:
             child.kill()

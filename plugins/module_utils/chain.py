@@ -17,6 +17,7 @@ import contextlib
 import hashlib
 import os
 import tempfile
+import time
 
 try:
     import fcntl
@@ -25,6 +26,7 @@ except ImportError:  # pragma: no cover - not on Windows controllers
 
 try:
     from substrateinterface import SubstrateInterface
+    from substrateinterface.base import ExtrinsicReceipt
     from substrateinterface.exceptions import SubstrateRequestException
 
     HAS_SUBSTRATE_INTERFACE = True
@@ -36,6 +38,8 @@ except ImportError as exc:  # pragma: no cover - reported by the callers
     class SubstrateRequestException(Exception):
         """Stands in for substrate-interface's exception when it is missing; never raised."""
 
+from .chain_storage import StorageItem, StorageLayoutError
+
 PROVIDERS = "DinfraProviders"
 SUBSCRIPTIONS = "DinfraSubscriptions"
 
@@ -46,6 +50,12 @@ WAIT_FOR_CHOICES = ("inclusion", "finalization")
 # so signing it again (with a fresh nonce) cannot apply it twice.
 _RETRYABLE_SUBMIT_ERRORS = ("Priority is too low", "Transaction is outdated", "stale")
 SUBMIT_ATTEMPTS = 3
+# How long the signer's last nonce is remembered (SignerLock).
+NONCE_MEMORY = 30
+# Extrinsic statuses after which the node sends no more (Substrate's TransactionStatus).
+_WATCH_ENDS = ("dropped", "invalid", "usurped", "finalitytimeout", "retracted")
+# Storage keys per state_queryStorageAt call.
+QUERY_BATCH = 1000
 
 
 class ChainError(Exception):
@@ -94,6 +104,7 @@ class ChainClient:
             raise ChainError(f"wait_for must be one of {', '.join(WAIT_FOR_CHOICES)}")
         self.url, self.timeout, self.read_at, self.wait_for = url, timeout, read_at, wait_for
         self._substrate = None
+        self._items = {}
 
     # ---- connection ----
 
@@ -147,35 +158,88 @@ class ChainClient:
         )
         return result.value
 
+    def storage_item(self, pallet, item, block_hash):
+        """``pallet.item``'s layout in the runtime at ``block_hash`` (one metadata look-up per
+        item and runtime; see module_utils/chain_storage.py)."""
+        self._call("loading the runtime", self.substrate.init_runtime, block_hash=block_hash)
+        cache_key = (self.substrate.runtime_version, pallet, item)
+        found = self._items.get(cache_key)
+        if found is None:
+            try:
+                found = StorageItem(pallet, item, self.substrate.metadata, self.substrate.runtime_config)
+            except StorageLayoutError as exc:
+                raise ChainUnavailable(f"{exc}: is the collection older than the runtime?") from None
+            self._items[cache_key] = found
+        return found
+
     def query_keys(self, pallet, item, params, block_hash, limit):
-        """The (key, value) pairs of a map under ``params``, at most ``limit`` of them. Raises
-        ChainUnavailable if there are more, rather than return a silently truncated list."""
-
-        def collect():
-            pairs = []
-            result = self.substrate.query_map(
-                pallet, item, params, block_hash=block_hash, page_size=min(limit + 1, 1000), max_results=limit + 1
+        """The last keys of the entries of a map under ``params`` (its leading keys), at most
+        ``limit`` of them, without their values. Raises ChainUnavailable if there are more, rather
+        than return a silently truncated list. Pages hold at most the 1,000 keys a node serves."""
+        storage = self.storage_item(pallet, item, block_hash)
+        prefix = "0x" + self._call(f"building a key of {pallet}.{item}", storage.key, params).hex()
+        keys, start = [], None
+        while True:
+            wanted = min(limit + 1 - len(keys), 1000)
+            page = self._call(
+                f"listing {pallet}.{item}", self._rpc, "state_getKeysPaged", [prefix, wanted, start, block_hash]
             )
-            for key, value in result:
-                pairs.append((key.value, value.value))
-            return pairs
-
-        pairs = self._call(f"listing {pallet}.{item}", collect)
-        if len(pairs) > limit:
+            if not isinstance(page, list) or not all(isinstance(k, str) and k.startswith(prefix) for k in page):
+                raise ChainUnavailable(f"listing {pallet}.{item} on {self.url} returned keys outside the prefix")
+            for storage_key in page:
+                keys.append(self._call(
+                    f"decoding a key of {pallet}.{item}", storage.last_key, bytes.fromhex(storage_key[len(prefix):])
+                ))
+            if len(page) < wanted or len(keys) > limit:
+                break
+            start = page[-1]
+        if len(keys) > limit:
             raise ChainUnavailable(f"{pallet}.{item} has more than {limit} entries; raise the limit to read them all")
-        return pairs
+        return keys
 
     def query_many(self, pallet, item, keys, block_hash):
-        """Values of ``pallet.item`` for each key in ``keys`` (one batched RPC call per 250)."""
+        """{key: value} of ``pallet.item`` for each key in ``keys`` (a single key each, or a list
+        of keys for a map of several); None where the chain holds none. One batched RPC call per
+        1,000 keys, and no call to build the keys."""
+        storage = self.storage_item(pallet, item, block_hash)
+        values = {}
+        for start in range(0, len(keys), QUERY_BATCH):
+            chunk = keys[start:start + QUERY_BATCH]
+            storage_keys = {
+                "0x" + self._call(
+                    f"building a key of {pallet}.{item}", storage.key, list(k) if isinstance(k, (list, tuple)) else [k]
+                ).hex(): k
+                for k in chunk
+            }
+            answer = self._call(
+                f"reading {pallet}.{item}", self._rpc, "state_queryStorageAt", [list(storage_keys), block_hash]
+            )
+            changes = {}
+            try:
+                for change_set in answer:
+                    changes.update({storage_key: data for storage_key, data in change_set["changes"]})
+            except (TypeError, KeyError, ValueError) as exc:
+                raise ChainUnavailable(f"reading {pallet}.{item} on {self.url} returned a malformed answer") from exc
+            for storage_key, key in storage_keys.items():
+                # A key the node leaves out of its answer is one it does not hold.
+                data = changes.get(storage_key)
+                values[key if not isinstance(key, list) else tuple(key)] = (
+                    None if data is None else self._call(f"decoding {pallet}.{item}", storage.value, data)
+                )
+        return values
 
-        def fetch(chunk):
-            storage_keys = [self.substrate.create_storage_key(pallet, item, [k]) for k in chunk]
-            return [value.value for _key, value in self.substrate.query_multi(storage_keys, block_hash=block_hash)]
+    def query_entries(self, pallet, item, params, block_hash, limit):
+        """[(last key, value)] of the entries of a map under ``params``, at most ``limit``."""
+        keys = self.query_keys(pallet, item, params, block_hash, limit)
+        values = self.query_many(pallet, item, [list(params) + [k] for k in keys], block_hash)
+        return [(k, values[tuple(list(params) + [k])]) for k in keys]
 
-        values = []
-        for start in range(0, len(keys), 250):
-            values.extend(self._call(f"reading {pallet}.{item}", fetch, keys[start:start + 250]))
-        return dict(zip(keys, values))
+    def _rpc(self, method, params):
+        """One JSON-RPC call's result; an error answer raises."""
+        answer = self.substrate.rpc_request(method, params)
+        if "error" in answer:
+            raise ChainUnavailable(f"{method} failed on {self.url}: {_describe(answer['error'])}")
+        return answer.get("result")
 
     def constant(self, pallet, name):
         return self._call(f"reading {pallet}.{name}", self.substrate.get_constant, pallet, name).value
@@ -196,21 +260,22 @@ class ChainClient:
         )
         for attempt in range(1, SUBMIT_ATTEMPTS + 1):
             # Serialise this signer's submissions on this controller, so that parallel hosts
-            # of one playbook run never pick the same nonce.
-            with signer_lock(signer.ss58_address):
-                nonce = self._call(
+            # of one playbook run never pick the same nonce. The lock is held only until the
+            # node's pool has the extrinsic: from then on the node counts it in the next nonce
+            # (system_accountNextIndex), so the wait for its block happens outside the lock.
+            lock = SignerLock(signer.ss58_address)
+            lock.acquire()
+            try:
+                nonce = lock.next_nonce(self._call(
                     "reading the signer's next nonce", self.substrate.rpc_request, "system_accountNextIndex",
                     [signer.ss58_address],
-                )["result"]
+                )["result"])
                 extrinsic = self._call(
                     "signing", self.substrate.create_signed_extrinsic, call=composed, keypair=signer, nonce=nonce
                 )
+                lock.used(nonce)
                 try:
-                    receipt = self.substrate.submit_extrinsic(
-                        extrinsic,
-                        wait_for_inclusion=self.wait_for == "inclusion",
-                        wait_for_finalization=self.wait_for == "finalization",
-                    )
+                    receipt = self._submit_and_watch(extrinsic, on_pooled=lock.release)
                 except SubstrateRequestException as exc:
                     message = _describe(exc)
                     if any(marker in message for marker in _RETRYABLE_SUBMIT_ERRORS) and attempt < SUBMIT_ATTEMPTS:
@@ -218,12 +283,53 @@ class ChainClient:
                     if "dropped" in message.lower():
                         raise ExtrinsicUncertain(f"{pallet}.{call} was dropped from the pool: {message}") from exc
                     raise ExtrinsicRejected(f"the node refused {pallet}.{call}: {message}") from exc
+                except ChainError:
+                    raise
                 except Exception as exc:
                     raise ExtrinsicUncertain(
                         f"{pallet}.{call} was sent but its outcome is unknown ({_describe(exc)}); "
                         "read the chain before retrying"
                     ) from exc
+            finally:
+                lock.release()
             return self._outcome(pallet, call, receipt)
+
+    def _submit_and_watch(self, extrinsic, on_pooled):
+        """Submits ``extrinsic`` and follows it to inclusion or finality (``wait_for``); calls
+        ``on_pooled`` as soon as the node reports the first status, which it sends once its pool
+        holds the extrinsic. Returns an ExtrinsicReceipt. A refusal at submission raises
+        SubstrateRequestException; a status that ends the watch without a block raises
+        ExtrinsicUncertain, since a dropped or usurped extrinsic may still be in some pool."""
+        wanted = ("finalized",) if self.wait_for == "finalization" else ("inblock", "finalized")
+        extrinsic_hash = "0x" + extrinsic.extrinsic_hash.hex()
+
+        def follow(message, _update_nr, subscription_id):
+            status = (message.get("params") or {}).get("result")
+            on_pooled()
+            if isinstance(status, dict):
+                status = {str(k).lower(): v for k, v in status.items()}
+                for name in wanted:
+                    if name in status:
+                        with contextlib.suppress(Exception):
+                            self.substrate.rpc_request("author_unwatchExtrinsic", [subscription_id])
+                        return {"block_hash": status[name], "finalized": name == "finalized"}
+                ended = next((k for k in status if k in _WATCH_ENDS), None)
+            else:
+                ended = str(status).lower() if str(status).lower() in _WATCH_ENDS else None
+            if ended:
+                raise ExtrinsicUncertain(
+                    f"the node stopped following extrinsic {extrinsic_hash} ({ended}) before it was in a block; "
+                    "read the chain before retrying"
+                )
+            return None
+
+        answer = self.substrate.rpc_request(
+            "author_submitAndWatchExtrinsic", [str(extrinsic.data)], result_handler=follow
+        )
+        return ExtrinsicReceipt(
+            substrate=self.substrate, extrinsic_hash=extrinsic_hash, block_hash=answer["block_hash"],
+            finalized=answer["finalized"],
+        )
 
     def _outcome(self, pallet, call, receipt):
         try:
@@ -285,17 +391,54 @@ def event_attributes(result, pallet, event):
     return None
 
 
-@contextlib.contextmanager
-def signer_lock(address):
-    """An exclusive lock per signer account on this controller (no-op without fcntl)."""
-    if fcntl is None:  # pragma: no cover
-        yield
-        return
-    name = hashlib.sha256(address.encode()).hexdigest()[:16]
-    path = os.path.join(tempfile.gettempdir(), f"dinfra-signer-{name}.lock")
-    with open(path, "a+") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+class SignerLock:
+    """An exclusive lock per signer account on this controller (no-op without fcntl), held
+    from the nonce read until the node's pool holds the extrinsic. ``release`` may be called
+    more than once.
+
+    The lock file also keeps the last nonce used, for NONCE_MEMORY seconds. A node counts the
+    extrinsics in its pool in ``system_accountNextIndex``, but not every node does so at every
+    instant (one behind a load balancer may not have seen the extrinsic yet; the dev chain
+    forgets it while it builds its block), and two extrinsics with one nonce means one of them
+    is lost. The next nonce is therefore the larger of the node's and the one after the last
+    used. The memory is short so that an extrinsic the pool dropped leaves no lasting gap."""
+
+    def __init__(self, address):
+        name = hashlib.sha256(address.encode()).hexdigest()[:16]
+        self.path = os.path.join(tempfile.gettempdir(), f"dinfra-signer-{name}.lock")
+        self._handle = None
+
+    def acquire(self):
+        if fcntl is None:  # pragma: no cover
+            return
+        self._handle = open(self.path, "a+", encoding="ascii")  # pylint: disable=consider-using-with
+        fcntl.flock(self._handle, fcntl.LOCK_EX)
+
+    def next_nonce(self, node_nonce):
+        """The nonce to sign with, given the node's ``system_accountNextIndex``."""
+        if not isinstance(node_nonce, int) or node_nonce < 0:
+            raise ChainUnavailable(f"the node answered {node_nonce!r} for the signer's next nonce")
+        if self._handle is None:
+            return node_nonce
+        self._handle.seek(0)
+        used, _sep, at = self._handle.read(64).strip().partition(" ")
         try:
-            yield
-        finally:
+            if 0 <= time.time() - float(at) < NONCE_MEMORY:
+                return max(node_nonce, int(used) + 1)
+        except ValueError:
+            pass  # empty or foreign content: the node's answer alone
+        return node_nonce
+
+    def used(self, nonce):
+        """Remembers that ``nonce`` was just signed with."""
+        if self._handle is not None:
+            self._handle.seek(0)
+            self._handle.truncate()
+            self._handle.write(f"{nonce} {time.time():.3f}")
+            self._handle.flush()
+
+    def release(self):
+        if self._handle is not None:
+            handle, self._handle = self._handle, None
             fcntl.flock(handle, fcntl.LOCK_UN)
+            handle.close()

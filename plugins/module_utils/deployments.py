@@ -82,7 +82,7 @@ def account_deployments(client, role, account, block_hash, limit):
     the consumer (role "consumer"), from that account's index: other accounts' deployments
     are never read."""
     index = {"provider": "ProviderDeployments", "consumer": "ConsumerDeployments"}[role]
-    ids = [key for key, _value in client.query_keys(SUBSCRIPTIONS, index, [account], block_hash, limit)]
+    ids = client.query_keys(SUBSCRIPTIONS, index, [account], block_hash, limit)
     found = records(client, ids, block_hash)
     missing = [i for i, r in found.items() if r is None]
     if missing:

@@ -118,9 +118,9 @@ def read_provider(chain, address):
         return None
     offers = {
         type_id: {"capacity": o["capacity"], "in_use": o["in_use"], "price_per_block": o["price_per_block"]}
-        for type_id, o in client.query_keys(PROVIDERS, "Offers", [address], block_hash, 1000)
+        for type_id, o in client.query_entries(PROVIDERS, "Offers", [address], block_hash, 1000)
     }
-    allowed = sorted(key for key, _value in client.query_keys(PROVIDERS, "AllowList", [address], block_hash, 10000))
+    allowed = sorted(client.query_keys(PROVIDERS, "AllowList", [address], block_hash, 10000))
     return dict(
         address=address, name=info["name"], status=info["status"], consumer_policy=info["policy"],
         live_deployments=info["live_deployments"], offers=offers, allowed_consumers=allowed,

@@ -40,17 +40,64 @@ def test_a_failing_node_is_an_error_never_an_empty_answer(read):
         read(client_with(BrokenNode()))
 
 
+class KeysNode:
+    """Serves ``count`` keys under a prefix through state_getKeysPaged, in pages of at most
+    the size asked for, and records each page's size."""
+
+    def __init__(self, count, prefix="0xaa"):
+        self.keys = [f"{prefix}{i:016x}" for i in range(count)]
+        self.pages = []
+
+    def rpc_request(self, method, params):
+        assert method == "state_getKeysPaged"
+        prefix, size, start, _at = params
+        after = self.keys.index(start) + 1 if start else 0
+        page = self.keys[after:after + size]
+        self.pages.append(size)
+        return {"result": [k for k in page if k.startswith(prefix)]}
+
+
+class Item:
+    """A map whose storage key is the prefix 0xaa and the id's 8 bytes."""
+
+    def key(self, params):
+        return bytes.fromhex("aa")
+
+    def last_key(self, suffix):
+        return int.from_bytes(suffix, "big")
+
+
+def lister(node):
+    client = client_with(node)
+    client.storage_item = lambda *args: Item()
+    return client
+
+
 def test_a_listing_over_the_limit_is_refused_not_truncated():
-    class Value:
-        def __init__(self, v):
-            self.value = v
-
-    class Node:
-        def query_map(self, *args, **kwargs):
-            return [(Value(i), Value(None)) for i in range(kwargs["max_results"])]
-
     with pytest.raises(ChainUnavailable, match="more than 3"):
-        client_with(Node()).query_keys("P", "I", [], "0x00", 3)
+        lister(KeysNode(4)).query_keys("P", "I", [], "0x00", 3)
+
+
+def test_a_listing_reads_every_page_and_never_asks_for_more_than_a_node_serves():
+    node = KeysNode(2500)
+    assert lister(node).query_keys("P", "I", [], "0x00", 100000) == list(range(2500))
+    assert node.pages == [1000, 1000, 1000]
+
+
+def test_a_listing_of_exactly_the_limit_is_complete():
+    node = KeysNode(1000)
+    assert lister(node).query_keys("P", "I", [], "0x00", 1000) == list(range(1000))
+    # One key more than the limit was asked for, to tell "exactly 1,000" from "more".
+    assert node.pages == [1000, 1]
+
+
+def test_keys_outside_the_prefix_are_an_error():
+    class Lying(KeysNode):
+        def rpc_request(self, method, params):
+            return {"result": ["0xbb00"]}
+
+    with pytest.raises(ChainUnavailable, match="outside the prefix"):
+        lister(Lying(0)).query_keys("P", "I", [], "0x00", 10)
 
 
 def test_unreachable_node_is_unavailable():

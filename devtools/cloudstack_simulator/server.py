@@ -3,12 +3,14 @@ simulator's own admin API under /_simulator/ (faults, reset, health).
 
 Requests are logged without their secrets: apiKey, signature, user data, keys and passwords
 show as "***"."""
+import collections
 import contextlib
 import hmac
 import json
 import logging
 import re
 import socket
+import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
@@ -57,6 +59,10 @@ class Simulator(ThreadingHTTPServer):
         self.store = store
         self.faults = faults
         self.credentials = credentials  # apiKey -> secret
+        # {command: requests} since start or the last DELETE /_simulator/calls, so that tests can
+        # count what a client asked for (a reactor's cloud calls per run).
+        self.calls = collections.Counter()
+        self.calls_lock = threading.Lock()
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -155,6 +161,8 @@ class Handler(BaseHTTPRequestHandler):
             for name, value in self._form(body.decode("utf-8", errors="replace")).items():
                 query.setdefault(name, value)
         command = params.lowered(query).get("command", "")
+        with self.server.calls_lock:
+            self.server.calls[command or "(no command)"] += 1
         delay = faults.delay(command)
         # A delayed request is applied after the delay whether or not its client is still there,
         # as CloudStack goes on with a call whose client went away.
@@ -197,6 +205,12 @@ class Handler(BaseHTTPRequestHandler):
             faults.clear()
             log.info("faults cleared")
             self._send(200, faults.snapshot())
+        elif what == "calls" and self.command in ("GET", "DELETE"):
+            with self.server.calls_lock:
+                counted = dict(self.server.calls)
+                if self.command == "DELETE":
+                    self.server.calls.clear()
+            self._send(200, counted)
         elif what == "reset" and self.command == "POST":
             seed.reset(self.server.store)
             faults.clear()

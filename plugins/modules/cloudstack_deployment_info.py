@@ -36,7 +36,7 @@ options:
     required: true
   deployment_id:
     description:
-      - One deployment. Without it, every resource tagged with O(chain).
+      - One deployment. Without it, every deployment's resources; see RV(deployments).
     type: int
   name:
     description:
@@ -101,13 +101,23 @@ public_ips:
   type: list
   elements: dict
   sample: [{id: 9d2f0b7a, ip_address: 192.168.2.3, network_id: 0a3e2c11, deployment_id: 7}]
+deployments:
+  description:
+    - The same resources grouped by deployment, keyed by the deployment id as a string.
+    - Without O(deployment_id), this is the reactor's survey of a whole chain, made in a fixed
+      number of paged listings however many deployments there are (docs/reactor.md).
+  returned: always
+  type: dict
+  sample: {"7": {virtual_machines: [], networks: [], public_ips: []}}
 deployment_ids:
-  description: The deployments that have at least one tagged resource, sorted.
+  description: The deployments that have at least one resource found, sorted.
   returned: always
   type: list
   elements: int
   sample: [7, 9]
 """
+
+import re
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -157,6 +167,16 @@ def summarize(kind, resource, deployment_id):
                 deployment_id=deployment_id)
 
 
+def by_deployment(found):
+    """{deployment id (as text, as JSON keys are): {kind: [resources]}} of what was found."""
+    grouped = {}
+    for kind, resources in found.items():
+        for resource in resources:
+            entry = grouped.setdefault(str(resource["deployment_id"]), {k: [] for k in found})
+            entry[kind].append(resource)
+    return grouped
+
+
 class CloudStackDeploymentInfo(AnsibleCloudStack):
 
     def list_all(self, command, list_key, zone_id, **filters):
@@ -178,24 +198,24 @@ class CloudStackDeploymentInfo(AnsibleCloudStack):
         return found
 
     def tagged(self, chain, deployment_id):
+        if deployment_id is None:
+            return self.surveyed(chain)
         # One deployment: CloudStack filters by its tag (its filter matches ANY of the pairs
-        # given, so one pair only). A whole chain: every resource is listed and its deployment
-        # tag read here, since addresses carry no chain tag. Either way each result's own tags
-        # are checked before it is trusted.
-        filters = dict(tags=[deployment_tags(chain, deployment_id)[1]]) if deployment_id is not None else {}
+        # given, so one pair only). Each result's own tags are checked before it is trusted.
+        filters = dict(tags=[deployment_tags(chain, deployment_id)[1]])
         zone_id = self.get_zone(key="id") if self.module.params.get("zone") else None
         found = {}
         for kind, command, list_key in RESOURCE_LISTS:
             found[kind] = []
             for resource in self.list_all(command, list_key, zone_id, **filters):
                 owner = tagged_deployment(resource, chain)
-                if owner is None or (deployment_id is not None and owner != deployment_id):
+                if owner != deployment_id:
                     continue
                 if kind == "public_ips" and resource.get("issourcenat"):
                     continue
                 found[kind].append(summarize(kind, resource, owner))
         name = self.module.params.get("name")
-        if deployment_id is not None and name:
+        if name:
             for kind, resources in self.named(name, zone_id, deployment_id).items():
                 known = {r["id"] for r in found[kind]}
                 found[kind].extend(r for r in resources if r["id"] not in known)
@@ -209,6 +229,38 @@ class CloudStackDeploymentInfo(AnsibleCloudStack):
                         known.add(resource["id"])
                         found["public_ips"].append(summarize("public_ips", resource, deployment_id))
         return found
+
+    def surveyed(self, chain):
+        """Every deployment's resources, in a fixed number of listings however many deployments
+        there are (each one paged): VMs and networks tagged with the chain, and those named as
+        the role names them (``dinfra-<chain>-<id>``, which finds a resource a crash left
+        untagged); every address, kept when its deployment tag is the chain's or it sits on one
+        of the deployments' networks (addresses carry only the deployment tag)."""
+        zone_id = self.get_zone(key="id") if self.module.params.get("zone") else None
+        named = re.compile(r"^dinfra-%s-(0|[1-9][0-9]{0,19})$" % re.escape(chain))
+        found = {kind: {} for kind, _command, _key in RESOURCE_LISTS}
+        for kind, command, list_key in RESOURCE_LISTS[:2]:
+            listings = (
+                self.list_all(command, list_key, zone_id, tags=[{"key": CHAIN_TAG, "value": chain}]),
+                self.list_all(command, list_key, zone_id, keyword="dinfra-%s-" % chain),
+            )
+            for resource in (r for listing in listings for r in listing):
+                by_name = named.match(str(resource.get("name") or ""))
+                owner = tagged_deployment(resource, chain)
+                if owner is None and by_name:
+                    owner = int(by_name.group(1))
+                if owner is not None:
+                    found[kind].setdefault(resource["id"], summarize(kind, resource, owner))
+        networks = {n["id"]: n["deployment_id"] for n in found["networks"].values()}
+        for resource in self.list_all("listPublicIpAddresses", "publicipaddress", zone_id):
+            if resource.get("issourcenat"):
+                continue
+            owner = tagged_deployment(resource, chain)
+            if owner is None:
+                owner = networks.get(resource.get("associatednetworkid"))
+            if owner is not None:
+                found["public_ips"].setdefault(resource["id"], summarize("public_ips", resource, owner))
+        return {kind: list(resources.values()) for kind, resources in found.items()}
 
 
 def main():
@@ -235,6 +287,7 @@ def main():
     found = info.tagged(chain, deployment_id)
     result = dict(changed=False, **found)
     result["deployment_ids"] = sorted({r["deployment_id"] for resources in found.values() for r in resources})
+    result["deployments"] = by_deployment(found)
     if deployment_id is not None:
         result["tags"] = deployment_tags(chain, deployment_id)
         result["deployment_tag"] = result["tags"][1]

@@ -52,6 +52,10 @@ class Admin:
     def reset(self):
         return self._call("POST", "reset")
 
+    def calls(self, restart=False):
+        """{command: requests} since the last restart of the count; ``restart`` restarts it."""
+        return self._call("DELETE" if restart else "GET", "calls")
+
 
 def free_port():
     with socket.socket() as s:

@@ -146,6 +146,27 @@ def test_top_up_extends_the_deployment_past_its_first_deadline(reactor, chain, i
     assert len(tagged(cs_api, reactor.label, dep)["vms"]) == 1
 
 
+def test_a_run_with_nothing_to_do_lists_each_kind_of_resource_once_and_works_on_no_host(reactor, ipfs_api, simulator):
+    """Two deployments deployed, then a run with nothing to do: the type role's survey lists each
+    kind of resource a fixed number of times for all deployments at once, and no deployment gets
+    a host of its own in the run. Two deployments, not one, so that per-deployment lookups would
+    show in the counts."""
+    first, second = (reactor.subscribe(publish(ipfs_api, vm_descriptor(f"web-{i}"))) for i in (1, 2))
+    proc, summary = reactor.run()
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert outcomes(summary) == {first: "deployed", second: "deployed"}
+
+    simulator.calls(restart=True)
+    proc, summary = reactor.run()
+    calls = simulator.calls()
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert outcomes(summary) == {first: "unchanged", second: "unchanged"}
+    recap = proc.stdout.split("PLAY RECAP", 1)[1]
+    assert "deployment-" not in recap, "a deployment that needs no work got per-host tasks"
+    # The survey: VMs and networks by chain tag and by name, every address; listZones for the zone id.
+    assert calls == {"listZones": 1, "listVirtualMachines": 2, "listNetworks": 2, "listPublicIpAddresses": 1}, calls
+
+
 def test_vanished_resources_are_built_again_and_the_new_address_reported(reactor, chain, ipfs_api, cs_api):
     dep = reactor.subscribe(publish(ipfs_api, vm_descriptor()))
     proc, _summary = reactor.run()

@@ -11,6 +11,8 @@ import random
 import time
 import uuid
 
+import yaml
+
 from substrateinterface import Keypair, SubstrateInterface
 from substrateinterface.utils.hasher import blake2_128_concat, two_x64_concat, xxh128
 
@@ -175,13 +177,25 @@ def listed_hosts(output):
     return len({host for group in inventory.values() if isinstance(group, dict) for host in group.get("hosts", [])})
 
 
+def static_copy(listing, path):
+    """The hosts, groups and variables of an ``ansible-inventory --list`` answer as a static YAML
+    inventory: what the plugin's output would cost Ansible without the plugin."""
+    inventory = json.loads(listing)
+    hostvars = inventory.get("_meta", {}).get("hostvars", {})
+    groups = {name: {"hosts": {host: None for host in group.get("hosts", [])}}
+              for name, group in inventory.items() if name not in ("_meta", "all", "ungrouped") and isinstance(group, dict)}
+    path.write_text(yaml.safe_dump({"all": {"hosts": hostvars, "children": groups}}, sort_keys=False))
+
+
 def time_inventory(workdir, node_url, provider, size, repeats):
-    """Wall times of `ansible-inventory --list` for the provider; fails unless it lists `size` hosts."""
+    """Wall times of `ansible-inventory --list` for the provider, then for a static YAML copy of
+    what it listed, alternately; fails unless both list `size` hosts."""
     inventory = workdir / "deployments.dinfra.yml"
     inventory.write_text(INVENTORY)
     env = ansible_env(DINFRA_NODE_URL=node_url, DINFRA_PROVIDER=provider)
     env.pop("DINFRA_SIGNER_SECRET", None)
-    times = []
+    times, static_times = [], []
+    static = workdir / "static.yml"
     for _repeat in range(repeats):
         started = time.monotonic()
         proc = run(["ansible-inventory", "-i", str(inventory), "--list"], env, cwd=workdir, timeout=3600)
@@ -192,7 +206,14 @@ def time_inventory(workdir, node_url, provider, size, repeats):
         if hosts != size:
             raise BenchError(f"ansible-inventory listed {hosts} hosts for a provider with {size} synthetic deployments: "
                              "the records do not decode as the plugin expects")
-    return times
+        if not static.exists():
+            static_copy(proc.stdout, static)
+        started = time.monotonic()
+        copy = run(["ansible-inventory", "-i", str(static), "--list"], env, cwd=workdir, timeout=3600)
+        static_times.append(time.monotonic() - started)
+        if copy.returncode != 0 or listed_hosts(copy.stdout) != size:
+            raise BenchError(f"the static copy of the inventory did not list {size} hosts: {copy.stderr[-2000:]}")
+    return times, static_times
 
 
 def run_inventory_benchmarks(endpoints, workdir, sizes, repeats, log):
@@ -212,15 +233,23 @@ def run_inventory_benchmarks(endpoints, workdir, sizes, repeats, log):
                     synthetic.write()
                 written = time.monotonic() - started
                 read = chain_read(endpoints["node_url"], synthetic.provider.ss58_address, size)
-                times = time_inventory(size_dir, endpoints["node_url"], synthetic.provider.ss58_address, size, repeats)
+                times, static_times = time_inventory(
+                    size_dir, endpoints["node_url"], synthetic.provider.ss58_address, size, repeats)
             finally:
                 if size:
                     synthetic.delete()
+            keys_paged = read["by_method"].get("state_getKeysPaged", {}).get("seconds", 0)
             result = {"size": size, "first_id": synthetic.first_id if size else None, "write_seconds": round(written, 1),
-                      "cli": spread(times), "cli_runs": [round(t, 2) for t in times], "chain_read": read}
+                      "cli": spread(times), "cli_runs": [round(t, 2) for t in times], "chain_read": read,
+                      # The plugin's own read: all of it but the node's time listing keys.
+                      "read_without_keys_paged": round(read["seconds"] - keys_paged, 2),
+                      "static_cli": spread(static_times),
+                      "ratio_to_static": round(spread(times)["median"] / spread(static_times)["median"], 2)}
             results.append(result)
             log(f"inventory {size}: ansible-inventory {result['cli']['median']} s (median of {repeats}), "
-                f"chain read {read['seconds']} s in {read['rpc_calls']} RPCs")
+                f"chain read {read['seconds']} s in {read['rpc_calls']} RPCs "
+                f"({result['read_without_keys_paged']} s without state_getKeysPaged); "
+                f"static YAML copy {result['static_cli']['median']} s, ratio {result['ratio_to_static']}")
     finally:
         chain.close()
     return results

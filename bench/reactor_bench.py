@@ -30,8 +30,9 @@ def sizes(text):
         values = [int(part) for part in text.split(",") if part.strip()]
     except ValueError:
         raise argparse.ArgumentTypeError(f"sizes are comma-separated whole numbers, got {text!r}") from None
-    if any(value < 1 for value in values):
-        raise argparse.ArgumentTypeError(f"sizes must be at least 1, got {text!r}")
+    # 0 is a provider with no deployments: the fixed cost every ratio is taken against.
+    if any(value < 0 for value in values):
+        raise argparse.ArgumentTypeError(f"sizes must not be negative, got {text!r}")
     return values
 
 
@@ -41,7 +42,7 @@ def arguments(argv):
                         help="run only this benchmark (repeatable); default: all")
     parser.add_argument("--samples", type=int, default=5, help="award-to-Running samples (default 5)")
     parser.add_argument("--sizes", type=sizes, help="override both --reconcile-sizes and --inventory-sizes")
-    parser.add_argument("--reconcile-sizes", type=sizes, default=[1, 10, 100], help="default 1,10,100")
+    parser.add_argument("--reconcile-sizes", type=sizes, default=[0, 1, 10, 100], help="default 0,1,10,100")
     parser.add_argument("--inventory-sizes", type=sizes, default=[100, 1000, 10000], help="default 100,1000,10000")
     parser.add_argument("--inventory-repeats", type=int, default=3, help="ansible-inventory runs per size (default 3)")
     parser.add_argument("--results-dir", type=pathlib.Path, default=ROOT / "bench" / "results")
@@ -61,15 +62,21 @@ def table(results):
         spread = latency["award_to_running"]
         rows.append(f"| award → Running (one run right after the award) | 1 | {spread['median']} | {spread['min']} | "
                     f"{spread['max']} | {spread['n']} | run wall time median {latency['run_seconds']['median']} s |")
+    empty = next((s for s in results.get("reconcile", []) if s["size"] == 0), None)
     for size in results.get("reconcile", []):
         for phase, title in (("deploy", "reconcile: deploy N awarded"), ("verify", "reconcile: verify N running")):
             run = size[phase]
-            rows.append(f"| {title} | {size['size']} | {run['seconds']} | | | 1 | "
-                        f"{run['seconds'] / size['size']:.2f} s per deployment; exit {run['exit_code']} |")
+            notes = [f"{run['seconds'] / size['size']:.2f} s per deployment" if size["size"] else "no deployments"]
+            if empty and size["size"]:
+                # Within this run of the bench: the same run with no deployments at all.
+                notes.append(f"{run['seconds'] / empty[phase]['seconds']:.2f}x the run with none")
+            rows.append(f"| {title} | {size['size']} | {run['seconds']} | | | 1 | {'; '.join(notes)}; exit {run['exit_code']} |")
     for size in results.get("inventory", []):
         cli, read = size["cli"], size["chain_read"]
         rows.append(f"| ansible-inventory --list | {size['size']} | {cli['median']} | {cli['min']} | {cli['max']} | "
-                    f"{cli['n']} | chain read {read['seconds']} s, {read['rpc_calls']} RPCs |")
+                    f"{cli['n']} | chain read {read['seconds']} s ({size['read_without_keys_paged']} s without "
+                    f"state_getKeysPaged), {read['rpc_calls']} RPCs; static YAML copy {size['static_cli']['median']} s, "
+                    f"ratio {size['ratio_to_static']} |")
     return "\n".join(rows)
 
 

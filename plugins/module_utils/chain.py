@@ -217,7 +217,7 @@ class ChainClient:
             changes = {}
             try:
                 for change_set in answer:
-                    changes.update({storage_key: data for storage_key, data in change_set["changes"]})
+                    changes.update(dict(change_set["changes"]))
             except (TypeError, KeyError, ValueError) as exc:
                 raise ChainUnavailable(f"reading {pallet}.{item} on {self.url} returned a malformed answer") from exc
             for storage_key, key in storage_keys.items():

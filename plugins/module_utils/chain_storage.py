@@ -18,19 +18,20 @@ try:
     from substrateinterface.utils.hasher import (
         blake2_128, blake2_128_concat, blake2_256, identity, two_x64_concat, xxh128,
     )
+
+    # What each hasher does to an encoded key, and how many hash bytes come before the encoded
+    # key itself in the storage key (None: the key cannot be read back from its storage key).
+    _HASHERS = {
+        "Blake2_128": (blake2_128, None),
+        "Blake2_256": (blake2_256, None),
+        "Blake2_128Concat": (blake2_128_concat, 16),
+        "Twox128": (xxh128, None),
+        "Twox64Concat": (two_x64_concat, 8),
+        "Identity": (identity, 0),
+    }
 except ImportError:  # pragma: no cover - ChainClient reports the missing package
     ScaleBytes = None
-
-# What each hasher does to an encoded key, and how many hash bytes come before the encoded key
-# itself in the storage key (None: the key cannot be read back from its storage key).
-_HASHERS = {
-    "Blake2_128": (lambda data: blake2_128(data), None),
-    "Blake2_256": (lambda data: blake2_256(data), None),
-    "Blake2_128Concat": (lambda data: blake2_128_concat(data), 16),
-    "Twox128": (lambda data: xxh128(data), None),
-    "Twox64Concat": (lambda data: two_x64_concat(data), 8),
-    "Identity": (lambda data: identity(data), 0),
-}
+    _HASHERS = {}
 
 
 class StorageLayoutError(Exception):

@@ -20,8 +20,8 @@ def hosts(*deployments):
     }
 
 
-def plan(hostvars, surveys, sweep=True, types=TYPES):
-    return reactor_plan(list(hostvars), hostvars, types, surveys, sweep)
+def plan(hostvars, surveys, sweep=True, types=None):
+    return reactor_plan(list(hostvars), hostvars, TYPES if types is None else types, surveys, sweep)
 
 
 def survey(**deployments):

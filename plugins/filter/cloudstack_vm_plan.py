@@ -37,6 +37,14 @@ options:
   address:
     description: The public address; with it the result has C(access_info) for the chain.
     type: str
+  refusal:
+    description:
+      - What a descriptor this cloud cannot serve gives. C(fail) fails the filter with the reason;
+        C(answer) returns C({refused, <reason>}) instead of a plan, so that a role can answer with
+        the reason as data.
+    type: str
+    choices: [fail, answer]
+    default: fail
 author:
   - DINFRA developers (@dinfra)
 """
@@ -56,6 +64,7 @@ _value:
     - C(host_name), C(service_offering), C(template), C(root_disk_gb), C(data_disk_gb),
       C(data_disk_offering), C(ports) (list of C(port) and C(protocol)), C(ssh_user), C(authorized_keys),
       C(user_data), and with O(address) C(access_info) (compact JSON, at most 256 bytes).
+    - With O(refusal=answer), C(refused) (the reason) alone when the descriptor cannot be served.
   type: dict
 """
 
@@ -85,12 +94,16 @@ def plain(value):
     raise AnsibleFilterError("dinfra.chain.cloudstack_vm_plan: unexpected %s in the input" % type(value).__name__)
 
 
-def cloudstack_vm_plan(descriptor, deployment_id, settings, address=None):
+def cloudstack_vm_plan(descriptor, deployment_id, settings, address=None, refusal="fail"):
     if not isinstance(descriptor, Mapping) or not isinstance(settings, Mapping):
         raise AnsibleFilterError("dinfra.chain.cloudstack_vm_plan: the descriptor and the settings must be mappings")
+    if refusal not in ("fail", "answer"):
+        raise AnsibleFilterError("dinfra.chain.cloudstack_vm_plan: refusal must be fail or answer")
     try:
         return plan(plain(descriptor), int(deployment_id), plain(settings), address=plain(address))
     except PlanError as exc:
+        if refusal == "answer":
+            return {"refused": str(exc)}
         raise AnsibleFilterError("dinfra.chain.cloudstack_vm_plan: %s" % exc) from None
     except (KeyError, TypeError) as exc:
         raise AnsibleFilterError("dinfra.chain.cloudstack_vm_plan: the descriptor is not a valid cloudstack-vm or "

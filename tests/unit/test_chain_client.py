@@ -1,13 +1,22 @@
 """ChainClient's failure semantics and dispatch-error mapping, with a fake node (pure logic:
 the real node is exercised in tests/integration)."""
+import pathlib
+import tempfile
+import time
+
 import pytest
 
 from ansible_collections.dinfra.chain.plugins.module_utils.chain import (
+    NONCE_MEMORY,
     ChainClient,
     ChainError,
     ChainUnavailable,
+    ExtrinsicUncertain,
+    SignerLock,
     dispatch_error,
 )
+
+real_time = time.time
 
 
 class BrokenNode:
@@ -125,3 +134,87 @@ def test_module_errors_name_the_pallet_from_the_event_index():
 def test_other_dispatch_errors_come_from_the_event():
     events = [{"event": "ExtrinsicFailed", "attributes": {"dispatch_error": {"Token": "FundsUnavailable"}}}]
     assert dispatch_error(None, events, {}.get) == ("System", "Token", "FundsUnavailable")
+
+
+class Watched:
+    """A node that answers author_submitAndWatchExtrinsic with the given status messages."""
+
+    def __init__(self, *statuses):
+        self.statuses, self.unwatched = statuses, []
+
+    def rpc_request(self, method, params, result_handler=None):
+        if method == "author_unwatchExtrinsic":
+            self.unwatched.append(params[0])
+            return {"result": True}
+        for number, status in enumerate(self.statuses):
+            answer = result_handler({"params": {"result": status}}, number, "sub-1")
+            if answer is not None:
+                return answer
+        raise AssertionError("the watch ended without an answer")
+
+
+class Extrinsic:
+    extrinsic_hash = bytes.fromhex("ab" * 32)
+    data = "0x00"
+
+
+def watch(node, wait_for="finalization"):
+    client = ChainClient("ws://127.0.0.1:9944", wait_for=wait_for)
+    client._substrate = node
+    pooled = []
+    receipt = client._submit_and_watch(Extrinsic(), on_pooled=lambda: pooled.append(True))
+    return receipt, pooled
+
+
+def test_the_signer_is_let_go_at_the_first_status_and_the_watch_waits_for_finality():
+    node = Watched("ready", {"inBlock": "0x01"}, {"finalized": "0x01"})
+    receipt, pooled = watch(node)
+    assert receipt.block_hash == "0x01" and receipt.finalized is True
+    assert pooled and node.unwatched == ["sub-1"]
+
+
+def test_inclusion_is_enough_when_asked_for():
+    receipt, _pooled = watch(Watched({"ready": None}, {"inBlock": "0x02"}), wait_for="inclusion")
+    assert receipt.block_hash == "0x02" and receipt.finalized is False
+
+
+@pytest.mark.parametrize("status", ["dropped", "invalid", "usurped", {"usurped": "0x03"}, {"finalityTimeout": "0x04"}])
+def test_a_watch_that_ends_without_a_block_is_uncertain_never_a_success(status):
+    with pytest.raises(ExtrinsicUncertain, match="read the chain before retrying"):
+        watch(Watched("ready", status))
+
+
+def test_the_next_nonce_is_never_one_the_controller_just_used(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    lock = SignerLock("5Alice")
+    lock.acquire()
+    assert lock.next_nonce(7) == 7
+    lock.used(7)
+    lock.release()
+    # A node that has not counted nonce 7 yet still answers 7.
+    lock.acquire()
+    assert lock.next_nonce(7) == 8
+    assert lock.next_nonce(9) == 9, "the node's answer wins when it is ahead"
+    lock.release()
+
+
+def test_the_last_nonce_is_forgotten_after_a_while(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    lock = SignerLock("5Bob")
+    lock.acquire()
+    lock.used(3)
+    monkeypatch.setattr(time, "time", lambda: real_time() + NONCE_MEMORY + 1)
+    # A dropped extrinsic must not leave a gap for ever.
+    assert lock.next_nonce(3) == 3
+    lock.release()
+
+
+def test_a_lock_file_of_another_shape_is_ignored(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    lock = SignerLock("5Carol")
+    pathlib.Path(lock.path).write_text("not a nonce")
+    lock.acquire()
+    assert lock.next_nonce(5) == 5
+    with pytest.raises(ChainUnavailable, match="next nonce"):
+        lock.next_nonce(None)
+    lock.release()

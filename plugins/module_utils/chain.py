@@ -423,7 +423,9 @@ class SignerLock:
         self._handle.seek(0)
         used, _sep, at = self._handle.read(64).strip().partition(" ")
         try:
-            if 0 <= time.time() - float(at) < NONCE_MEMORY:
+            # The time is written rounded to the millisecond, so a nonce used just now may look
+            # up to a millisecond younger than zero; a second of slack also covers small clock steps.
+            if -1.0 < time.time() - float(at) < NONCE_MEMORY:
                 return max(node_nonce, int(used) + 1)
         except ValueError:
             pass  # empty or foreign content: the node's answer alone

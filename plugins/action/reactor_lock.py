@@ -11,8 +11,8 @@ import os
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.dinfra.chain.plugins.module_utils import run_lock
-from ansible_collections.dinfra.chain.plugins.modules.reactor_lock import ARGUMENT_SPEC
+from ..module_utils import run_lock
+from ..modules.reactor_lock import ARGUMENT_SPEC
 
 
 class ActionModule(ActionBase):

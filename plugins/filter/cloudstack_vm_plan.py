@@ -72,7 +72,7 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.dinfra.chain.plugins.module_utils.cloudstack_plan import PlanError, plan
+from ..module_utils.cloudstack_plan import PlanError, plan
 
 
 def plain(value):

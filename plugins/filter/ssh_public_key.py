@@ -63,8 +63,8 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.dinfra.chain.plugins.module_utils.ssh_keys import SshKeyError
-from ansible_collections.dinfra.chain.plugins.module_utils.ssh_keys import ssh_public_key as _ssh_public_key
+from ..module_utils.ssh_keys import SshKeyError
+from ..module_utils.ssh_keys import ssh_public_key as _ssh_public_key
 
 
 def ssh_public_key(value, comment="", crypto="ed25519"):

@@ -89,10 +89,10 @@ from ansible.errors import AnsibleError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 from ansible.utils.unsafe_proxy import wrap_var
 
-from ansible_collections.dinfra.chain.plugins.module_utils.chain import ChainClient, ChainError
-from ansible_collections.dinfra.chain.plugins.module_utils.deployments import account_deployments, inventory_vars
-from ansible_collections.dinfra.chain.plugins.module_utils.keys import SignerSecretError, keypair_from_secret
-from ansible_collections.dinfra.chain.plugins.module_utils.run_lock import mark_run
+from ..module_utils.chain import ChainClient, ChainError
+from ..module_utils.deployments import account_deployments, inventory_vars
+from ..module_utils.keys import SignerSecretError, keypair_from_secret
+from ..module_utils.run_lock import mark_run
 
 
 def group_name(prefix, value):

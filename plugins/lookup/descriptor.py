@@ -49,14 +49,14 @@ from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 from ansible.utils.unsafe_proxy import wrap_var
 
-from ansible_collections.dinfra.chain.plugins.module_utils.descriptors import (
+from ..module_utils.descriptors import (
     DescriptorError,
     SchemaCache,
     default_cache_dir,
     load,
     summarize,
 )
-from ansible_collections.dinfra.chain.plugins.module_utils.ipfs import Gateway, IpfsError
+from ..module_utils.ipfs import Gateway, IpfsError
 
 
 class LookupModule(LookupBase):

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import base64
 
-from ansible_collections.dinfra.chain.plugins.module_utils import cloud_init
-from ansible_collections.dinfra.chain.plugins.module_utils.ssh_keys import SshKeyError, ssh_public_key
+from . import cloud_init
+from .ssh_keys import SshKeyError, ssh_public_key
 
 SUPPORTED_TYPES = ("cloudstack-vm", "substrate-node")
 # CloudStack's default vm.userdata.max.length (4.19): base64 characters.

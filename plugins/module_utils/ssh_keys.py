@@ -25,10 +25,10 @@ import os
 import re
 import struct
 
-from ansible_collections.dinfra.chain.plugins.module_utils.base58 import b58decode as _b58decode
-from ansible_collections.dinfra.chain.plugins.module_utils.base58 import b58encode
-from ansible_collections.dinfra.chain.plugins.module_utils.files import write_atomically
-from ansible_collections.dinfra.chain.plugins.module_utils.keys import SignerSecretError, ed25519_seed
+from .base58 import b58decode as _b58decode
+from .base58 import b58encode
+from .files import write_atomically
+from .keys import SignerSecretError, ed25519_seed
 
 try:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey

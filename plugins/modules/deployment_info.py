@@ -92,8 +92,8 @@ block_hash:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.dinfra.chain.plugins.module_utils.ansible_chain import AnsibleChain, chain_argument_spec
-from ansible_collections.dinfra.chain.plugins.module_utils.deployments import STATES, account_deployments, records
+from ..module_utils.ansible_chain import AnsibleChain, chain_argument_spec
+from ..module_utils.deployments import STATES, account_deployments, records
 
 
 def read(chain):

@@ -84,9 +84,9 @@ events:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.dinfra.chain.plugins.module_utils.ansible_chain import AnsibleChain, chain_argument_spec
-from ansible_collections.dinfra.chain.plugins.module_utils.chain import SUBSCRIPTIONS, ExtrinsicFailed
-from ansible_collections.dinfra.chain.plugins.module_utils.deployments import records
+from ..module_utils.ansible_chain import AnsibleChain, chain_argument_spec
+from ..module_utils.chain import SUBSCRIPTIONS, ExtrinsicFailed
+from ..module_utils.deployments import records
 
 # For each report: the states in which it is already true (nothing to do), and the call.
 REPORTS = {

@@ -73,9 +73,9 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.dinfra.chain.plugins.module_utils.ansible_chain import AnsibleChain, chain_argument_spec
-from ansible_collections.dinfra.chain.plugins.module_utils.chain import PROVIDERS, event_attributes
-from ansible_collections.dinfra.chain.plugins.module_utils.deployments import find_deployment_type
+from ..module_utils.ansible_chain import AnsibleChain, chain_argument_spec
+from ..module_utils.chain import PROVIDERS, event_attributes
+from ..module_utils.deployments import find_deployment_type
 
 
 def ensure(chain):

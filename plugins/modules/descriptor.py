@@ -112,8 +112,8 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
-from ansible_collections.dinfra.chain.plugins.module_utils.cid import parse_cid
-from ansible_collections.dinfra.chain.plugins.module_utils.descriptors import (
+from ..module_utils.cid import parse_cid
+from ..module_utils.descriptors import (
     HAS_JSONSCHEMA,
     JSONSCHEMA_IMPORT_ERROR,
     DescriptorError,
@@ -121,7 +121,7 @@ from ansible_collections.dinfra.chain.plugins.module_utils.descriptors import (
     summarize,
     validation_errors,
 )
-from ansible_collections.dinfra.chain.plugins.module_utils.ipfs import DEFAULT_API, IpfsError, IpfsUnavailable, Kubo, expected_cid
+from ..module_utils.ipfs import DEFAULT_API, IpfsError, IpfsUnavailable, Kubo, expected_cid
 
 
 def document_bytes(module):

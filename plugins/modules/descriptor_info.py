@@ -127,10 +127,10 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
-from ansible_collections.dinfra.chain.plugins.module_utils.ansible_chain import chain_argument_spec
-from ansible_collections.dinfra.chain.plugins.module_utils.chain import ChainClient, ChainError, ChainUnavailable
-from ansible_collections.dinfra.chain.plugins.module_utils.deployments import find_deployment_type
-from ansible_collections.dinfra.chain.plugins.module_utils.descriptors import (
+from ..module_utils.ansible_chain import chain_argument_spec
+from ..module_utils.chain import ChainClient, ChainError, ChainUnavailable
+from ..module_utils.deployments import find_deployment_type
+from ..module_utils.descriptors import (
     HAS_JSONSCHEMA,
     JSONSCHEMA_IMPORT_ERROR,
     DescriptorError,
@@ -140,7 +140,7 @@ from ansible_collections.dinfra.chain.plugins.module_utils.descriptors import (
     lone_surrogate,
     summarize,
 )
-from ansible_collections.dinfra.chain.plugins.module_utils.ipfs import (
+from ..module_utils.ipfs import (
     DEFAULT_GATEWAY,
     ContentRefused,
     Gateway,

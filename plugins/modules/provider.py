@@ -102,8 +102,8 @@ calls:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.dinfra.chain.plugins.module_utils.ansible_chain import AnsibleChain, chain_argument_spec
-from ansible_collections.dinfra.chain.plugins.module_utils.chain import PROVIDERS
+from ..module_utils.ansible_chain import AnsibleChain, chain_argument_spec
+from ..module_utils.chain import PROVIDERS
 
 STATUS = {"active": "Active", "paused": "Paused"}
 POLICY = {"accept_all": "AcceptAll", "allow_list_only": "AllowListOnly"}

@@ -168,8 +168,8 @@ import stat
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
-from ansible_collections.dinfra.chain.plugins.module_utils.keys import parse_suri
-from ansible_collections.dinfra.chain.plugins.module_utils.ssh_keys import (
+from ..module_utils.keys import parse_suri
+from ..module_utils.ssh_keys import (
     CRYPTOGRAPHY_IMPORT_ERROR,
     HAS_CRYPTOGRAPHY,
     PRIVATE_KEY_MODE,

@@ -97,9 +97,9 @@ deployment:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.dinfra.chain.plugins.module_utils.ansible_chain import AnsibleChain, chain_argument_spec
-from ansible_collections.dinfra.chain.plugins.module_utils.chain import PROVIDERS, SUBSCRIPTIONS, event_attributes
-from ansible_collections.dinfra.chain.plugins.module_utils.deployments import account_deployments, records
+from ..module_utils.ansible_chain import AnsibleChain, chain_argument_spec
+from ..module_utils.chain import PROVIDERS, SUBSCRIPTIONS, event_attributes
+from ..module_utils.deployments import account_deployments, records
 
 STRATEGIES = {"round_robin": "RoundRobin", "random": "Random", "capacity_based": "CapacityBased"}
 LIVE = ("awarded", "running")

@@ -20,11 +20,10 @@ description:
   - A failure to reach or query the cloud fails the module. It is never reported as "no
     resources", because a reactor that believes a machine is gone would deploy it twice.
 extends_documentation_fragment:
+  - dinfra.chain.attributes
+  - dinfra.chain.attributes.read_only
   - ngine_io.cloudstack.cloudstack
 attributes:
-  check_mode:
-    support: full
-    description: Only reads; runs the same in check mode.
   diff_mode:
     support: none
     description: Changes nothing.
@@ -263,11 +262,7 @@ class CloudStackDeploymentInfo(AnsibleCloudStack):
         return {kind: list(resources.values()) for kind, resources in found.items()}
 
 
-def main():
-    if cs_argument_spec is None:
-        AnsibleModule(argument_spec={}, supports_check_mode=True).fail_json(
-            msg="dinfra.chain.cloudstack_deployment_info needs the ngine_io.cloudstack collection "
-                "(in the ansible package, or: ansible-galaxy collection install ngine_io.cloudstack)")
+def module_args():
     argument_spec = cs_argument_spec()
     argument_spec.update(
         chain=dict(type="str", required=True),
@@ -275,8 +270,10 @@ def main():
         name=dict(type="str"),
         zone=dict(type="str"),
     )
-    module = AnsibleModule(argument_spec=argument_spec, required_together=cs_required_together(),
-                           supports_check_mode=True)
+    return dict(argument_spec=argument_spec, required_together=cs_required_together(), supports_check_mode=True)
+
+
+def run(module):
     chain, deployment_id = module.params["chain"], module.params["deployment_id"]
     if not chain or ":" in chain:
         module.fail_json(msg="chain must be a non-empty label without ':' (it is part of the deployment tag)")
@@ -292,6 +289,15 @@ def main():
         result["tags"] = deployment_tags(chain, deployment_id)
         result["deployment_tag"] = result["tags"][1]
     module.exit_json(**result)
+
+
+def main():
+    if cs_argument_spec is None:
+        AnsibleModule(argument_spec={}, supports_check_mode=True).fail_json(
+            msg="dinfra.chain.cloudstack_deployment_info needs the ngine_io.cloudstack collection "
+                "(in the ansible package, or: ansible-galaxy collection install ngine_io.cloudstack)")
+    # A module process, as ngine_io.cloudstack's modules are: its base class is theirs.
+    run(AnsibleModule(**module_args()))
 
 
 if __name__ == "__main__":

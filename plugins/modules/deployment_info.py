@@ -15,12 +15,12 @@ description:
   - A deployment that does not exist is an empty list; a failure to read the chain is a
     module failure with RV(ignore:failure=unavailable), never an empty list.
 extends_documentation_fragment:
+  - dinfra.chain.attributes
+  - dinfra.chain.attributes.read_only
+  - dinfra.chain.attributes.controller
   - dinfra.chain.connection
   - dinfra.chain.connection.modules
 attributes:
-  check_mode:
-    support: full
-    description: Only reads; runs the same in check mode.
   diff_mode:
     support: none
     description: Changes nothing.
@@ -109,7 +109,7 @@ def read(chain):
     return dict(changed=False, deployments=found, block_number=block_number, block_hash=block_hash)
 
 
-def main():
+def module_args():
     argument_spec = chain_argument_spec()
     argument_spec.update(
         id=dict(type="int"),
@@ -118,13 +118,21 @@ def main():
         states=dict(type="list", elements="str", choices=list(STATES)),
         max_deployments=dict(type="int", default=100000),
     )
-    module = AnsibleModule(
+    return dict(
         argument_spec=argument_spec,
         required_one_of=[("id", "provider", "consumer")],
         mutually_exclusive=[("id", "provider", "consumer")],
         supports_check_mode=True,
     )
+
+
+def run(module):
     AnsibleChain(module).run(read)
+
+
+def main():
+    # Runs in the controller through its action plugin (plugin_utils/in_controller.py).
+    run(AnsibleModule(**module_args()))
 
 
 if __name__ == "__main__":

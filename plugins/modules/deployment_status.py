@@ -16,6 +16,8 @@ description:
   - Idempotent. The deployment is read first; reporting the state it is already in changes
     nothing, and so does C(terminated) for a deployment the chain already terminated.
 extends_documentation_fragment:
+  - dinfra.chain.attributes
+  - dinfra.chain.attributes.controller
   - dinfra.chain.connection
   - dinfra.chain.connection.modules
 attributes:
@@ -149,7 +151,7 @@ def report(chain):
     return dict(changed=True, deployment=now or after, diff=diff, block_hash=result["block_hash"], events=result["events"])
 
 
-def main():
+def module_args():
     argument_spec = chain_argument_spec()
     argument_spec.update(
         id=dict(type="int", required=True),
@@ -157,16 +159,20 @@ def main():
         access_info=dict(type="str", default=""),
         reason=dict(type="str"),
     )
-    module = AnsibleModule(
-        argument_spec=argument_spec,
-        required_if=[("state", "failed", ("reason",))],
-        supports_check_mode=True,
-    )
+    return dict(argument_spec=argument_spec, required_if=[("state", "failed", ("reason",))], supports_check_mode=True)
+
+
+def run(module):
     for name, limit in (("access_info", 256), ("reason", 256)):
         value = module.params[name]
         if value is not None and len(value.encode("utf-8")) > limit:
             module.fail_json(msg=f"{name} is {len(value.encode('utf-8'))} bytes; the chain takes at most {limit}")
     AnsibleChain(module).run(report)
+
+
+def main():
+    # Runs in the controller through its action plugin (plugin_utils/in_controller.py).
+    run(AnsibleModule(**module_args()))
 
 
 if __name__ == "__main__":

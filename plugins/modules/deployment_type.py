@@ -16,6 +16,8 @@ description:
     rather than pretend; register a new name (for example with a version suffix).
   - Without O(schema_cid), only finds the type; a name that is not registered is a failure.
 extends_documentation_fragment:
+  - dinfra.chain.attributes
+  - dinfra.chain.attributes.controller
   - dinfra.chain.connection
   - dinfra.chain.connection.modules
 attributes:
@@ -104,13 +106,21 @@ def ensure(chain):
                 schema_cid=registered["schema_cid"], owner=registered["owner"], block_hash=result["block_hash"])
 
 
-def main():
+def module_args():
     argument_spec = chain_argument_spec()
     argument_spec.update(name=dict(type="str", required=True), schema_cid=dict(type="str"))
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    return dict(argument_spec=argument_spec, supports_check_mode=True)
+
+
+def run(module):
     if not re.fullmatch(r"[a-z0-9._-]{1,64}", module.params["name"]):
         module.fail_json(msg="name must be 1 to 64 characters of [a-z0-9._-]")
     AnsibleChain(module).run(ensure)
+
+
+def main():
+    # Runs in the controller through its action plugin (plugin_utils/in_controller.py).
+    run(AnsibleModule(**module_args()))
 
 
 if __name__ == "__main__":

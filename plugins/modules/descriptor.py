@@ -17,6 +17,8 @@ description:
   - The document is parsed strictly first (valid UTF-8 JSON, no duplicate keys, bounded
     nesting), and can be validated against a local JSON Schema before it is published.
 extends_documentation_fragment:
+  - dinfra.chain.attributes
+  - dinfra.chain.attributes.controller
   - dinfra.chain.ipfs.API
 attributes:
   check_mode:
@@ -182,8 +184,8 @@ def publish(module, kubo, data):
     return dict(result, changed=True, pinned=True)
 
 
-def main():
-    module = AnsibleModule(
+def module_args():
+    return dict(
         argument_spec=dict(
             src=dict(type="path"),
             content=dict(type="raw"),
@@ -198,6 +200,9 @@ def main():
         mutually_exclusive=[("src", "content")],
         supports_check_mode=True,
     )
+
+
+def run(module):
     params = module.params
     data = document_bytes(module)
     check_document(module, data)
@@ -211,6 +216,11 @@ def main():
     except Exception as exc:  # a bug: report it with its traceback
         module.fail_json(msg=f"unexpected error: {exc.__class__.__name__}: {exc}", exception=traceback.format_exc())
     module.exit_json(**result)
+
+
+def main():
+    # Runs in the controller through its action plugin (plugin_utils/in_controller.py).
+    run(AnsibleModule(**module_args()))
 
 
 if __name__ == "__main__":

@@ -20,15 +20,11 @@ description:
     the chain did not answer, or a gateway sent wrong bytes) is worth retrying later and
     says nothing about the descriptor. C(refused) and C(invalid) are final, the consumer's to fix.
 extends_documentation_fragment:
+  - dinfra.chain.attributes
+  - dinfra.chain.attributes.read_only
+  - dinfra.chain.attributes.controller
   - dinfra.chain.ipfs.GATEWAY
   - dinfra.chain.connection
-attributes:
-  check_mode:
-    support: full
-    description: Only reads.
-  diff_mode:
-    support: none
-    description: Only reads.
 options:
   cid:
     description: CID of the descriptor, as the chain records it.
@@ -208,12 +204,15 @@ def inspect(module):
     return result
 
 
-def main():
-    module = AnsibleModule(
+def module_args():
+    return dict(
         argument_spec=argument_spec(),
         mutually_exclusive=[("deployment_type", "schema_cid")],
         supports_check_mode=True,
     )
+
+
+def run(module):
     try:
         result = inspect(module)
     except (IpfsUnavailable, ChainUnavailable) as exc:
@@ -228,6 +227,11 @@ def main():
         module.fail_json(msg=f"the result holds text that is not Unicode at {where}", failure="invalid",
                          cid=module.params["cid"])
     module.exit_json(**result)
+
+
+def main():
+    # Runs in the controller through its action plugin (plugin_utils/in_controller.py).
+    run(AnsibleModule(**module_args()))
 
 
 if __name__ == "__main__":

@@ -18,6 +18,8 @@ description:
   - Registering holds the provider deposit; deregistering releases it and is refused by the
     chain while the provider has live deployments.
 extends_documentation_fragment:
+  - dinfra.chain.attributes
+  - dinfra.chain.attributes.controller
   - dinfra.chain.connection
   - dinfra.chain.connection.modules
 attributes:
@@ -185,7 +187,7 @@ def ensure(chain):
     return dict(changed=True, provider=after, calls=listed, diff=dict(before=before or {}, after=after or {}))
 
 
-def main():
+def module_args():
     argument_spec = chain_argument_spec()
     argument_spec.update(
         state=dict(type="str", default="present", choices=["present", "absent"]),
@@ -204,8 +206,16 @@ def main():
         ),
         purge_offers=dict(type="bool", default=False),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    return dict(argument_spec=argument_spec, supports_check_mode=True)
+
+
+def run(module):
     AnsibleChain(module).run(ensure)
+
+
+def main():
+    # Runs in the controller through its action plugin (plugin_utils/in_controller.py).
+    run(AnsibleModule(**module_args()))
 
 
 if __name__ == "__main__":

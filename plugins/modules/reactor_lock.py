@@ -52,6 +52,9 @@ options:
       - Defaults to E(DINFRA_LOCK_DIR), else C($XDG_RUNTIME_DIR/dinfra) when E(XDG_RUNTIME_DIR)
         is set, else C(~/.cache/dinfra/locks).
     type: path
+extends_documentation_fragment:
+  - dinfra.chain.attributes
+  - dinfra.chain.attributes.controller
 attributes:
   action:
     support: full

@@ -21,6 +21,8 @@ description:
   - Files are written atomically (a temporary file in the same directory, mode set before the secret is
     written, flushed, then renamed), so a failure never leaves a half-written key.
   - Does not talk to the chain; it is not in the C(dinfra.chain.chain) action group.
+extends_documentation_fragment:
+  - dinfra.chain.attributes
 attributes:
   check_mode:
     support: full
@@ -324,8 +326,8 @@ def absent(module):
     return result
 
 
-def main():
-    module = AnsibleModule(
+def module_args():
+    return dict(
         argument_spec=dict(
             path=dict(type="path", required=True),
             secret=dict(type="str", no_log=True, fallback=(env_fallback, ["DINFRA_SSH_SECRET"])),
@@ -339,11 +341,19 @@ def main():
         required_if=[("state", "present", ("secret",))],
         supports_check_mode=True,
     )
+
+
+def run(module):
     try:
         result = present(module) if module.params["state"] == "present" else absent(module)
     except SshKeyError as exc:
         module.fail_json(msg=str(exc), path=module.params["path"])
     module.exit_json(**result)
+
+
+def main():
+    # A module process on the play's host: the key file is written there.
+    run(AnsibleModule(**module_args()))
 
 
 if __name__ == "__main__":

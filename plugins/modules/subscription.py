@@ -20,6 +20,8 @@ description:
   - O(state=absent) cancels the subscription; a deployment that is already terminating or
     ended is left as it is.
 extends_documentation_fragment:
+  - dinfra.chain.attributes
+  - dinfra.chain.attributes.controller
   - dinfra.chain.connection
   - dinfra.chain.connection.modules
 attributes:
@@ -188,7 +190,7 @@ def reread(chain, deployment_id, before):
                 diff=dict(before=before, after={k: now[k] for k in ("state", "deposit_remaining")}))
 
 
-def main():
+def module_args():
     argument_spec = chain_argument_spec()
     argument_spec.update(
         state=dict(type="str", default="present", choices=["present", "absent"]),
@@ -201,16 +203,24 @@ def main():
         strategy=dict(type="str", default="round_robin", choices=list(STRATEGIES)),
         provider=dict(type="str"),
     )
-    module = AnsibleModule(
+    return dict(
         argument_spec=argument_spec,
         mutually_exclusive=[("type", "type_id"), ("id", "type"), ("id", "type_id")],
         required_one_of=[("id", "descriptor_cid")],
         supports_check_mode=True,
     )
+
+
+def run(module):
     for name in ("deposit", "min_deposit_remaining"):
         if module.params[name] is not None and module.params[name] <= 0:
             module.fail_json(msg=f"{name} must be positive")
     AnsibleChain(module).run(ensure)
+
+
+def main():
+    # Runs in the controller through its action plugin (plugin_utils/in_controller.py).
+    run(AnsibleModule(**module_args()))
 
 
 if __name__ == "__main__":

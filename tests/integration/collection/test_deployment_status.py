@@ -119,3 +119,49 @@ def test_parallel_reports_from_one_signer_all_land(node_url, tmp_path, chain, ne
     for i in ids:
         assert state(chain, i)["state"] == "Running"
         assert state(chain, i)["access_info"] == f"10.0.0.{i}"
+
+
+def test_a_signer_given_as_a_task_argument_never_appears_in_output(node_url, tmp_path, chain, new_deployment):
+    """The module runs in the controller (its action plugin), so Ansible's own censoring of a
+    module process's arguments does not apply: the action plugin must strip no_log values
+    itself, from results and failures alike, even at -vvv."""
+    d = new_deployment()
+    playbook = tmp_path / "secret.yml"
+    playbook.write_text(
+        textwrap.dedent(
+            f"""\
+            - hosts: localhost
+              connection: local
+              gather_facts: false
+              tasks:
+                - name: Report with the signer as an argument
+                  dinfra.chain.deployment_status:
+                    id: {d}
+                    state: deployed
+                    access_info: "10.0.0.9 {PROVIDER}"
+                    signer_secret: "{{{{ lookup('ansible.builtin.env', 'TEST_SIGNER') }}}}"
+                  register: reported
+                - name: Fail with a signer that is not a secret uri
+                  dinfra.chain.deployment_status:
+                    id: {d}
+                    state: deployed
+                    signer_secret: "{{{{ lookup('ansible.builtin.env', 'TEST_SIGNER') }}}}x-not-a-path"
+                  register: broken
+                  ignore_errors: true
+                - name: Show both results
+                  ansible.builtin.debug:
+                    msg: "{{{{ [reported, broken] }}}}"
+            """
+        )
+    )
+    # As a vault variable or an AWX credential would give it: never in the playbook's text,
+    # which Ansible shows around a failed task.
+    env = ansible_env(DINFRA_NODE_URL=node_url, TEST_SIGNER=PROVIDER)
+    env.pop("DINFRA_SIGNER_SECRET", None)
+    result = run(["ansible-playbook", "-i", "localhost,", "-vvv", str(playbook)], env)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert state(chain, d)["state"] == "Running"
+    # A value that holds the secret is masked wherever it appears, as a module's would be.
+    assert "10.0.0.9 ********" in output
+    assert PROVIDER not in output

@@ -221,3 +221,53 @@ def test_a_lock_file_of_another_shape_is_ignored(tmp_path, monkeypatch):
     with pytest.raises(ChainUnavailable, match="next nonce"):
         lock.next_nonce(None)
     lock.release()
+
+
+class ClosedRuntime:
+    """A node connection with a decoded runtime, which records reconnects."""
+
+    def __init__(self, reconnect_fails=False):
+        self.metadata = object()
+        self.reconnects = 0
+        self.reconnect_fails = reconnect_fails
+
+    def close(self):
+        pass
+
+    def connect_websocket(self):
+        self.reconnects += 1
+        if self.reconnect_fails:
+            raise ConnectionRefusedError("refused")
+
+
+def closed_client(runtime, url="ws://127.0.0.1:1"):
+    client = ChainClient(url)
+    client._substrate = runtime
+    client.close()
+
+
+def test_a_closed_clients_runtime_serves_the_next_client_of_the_same_node(monkeypatch):
+    idle = {}
+    monkeypatch.setattr("ansible_collections.dinfra.chain.plugins.module_utils.chain._IDLE_RUNTIMES", idle)
+    runtime = ClosedRuntime()
+    closed_client(runtime)
+    # Another timeout is another connection's options: not reused (and nothing listens on port 1).
+    with pytest.raises(ChainUnavailable, match="cannot connect"):
+        _ = ChainClient("ws://127.0.0.1:1", timeout=5).substrate
+    assert runtime.reconnects == 0 and idle
+    again = ChainClient("ws://127.0.0.1:1")
+    assert again.substrate is runtime and runtime.reconnects == 1
+    # Taken: a client at the same time gets a connection of its own.
+    assert not idle
+    again.close()
+    assert idle == {("ws://127.0.0.1:1", 30): runtime}
+
+
+def test_a_runtime_that_cannot_reconnect_is_dropped_and_the_client_connects_anew(monkeypatch):
+    idle = {}
+    monkeypatch.setattr("ansible_collections.dinfra.chain.plugins.module_utils.chain._IDLE_RUNTIMES", idle)
+    closed_client(ClosedRuntime(reconnect_fails=True))
+    # Nothing listens at this URL, so connecting anew fails as a clear error, not a stale runtime.
+    with pytest.raises(ChainUnavailable, match="cannot connect"):
+        _ = ChainClient("ws://127.0.0.1:1").substrate
+    assert not idle

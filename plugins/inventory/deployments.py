@@ -64,6 +64,22 @@ options:
         provider has more.
     type: int
     default: 100000
+  reactor_lock:
+    description:
+      - Take the provider's reactor lock before reading, when it is free, so that playbook
+        C(dinfra.chain.reconcile) can act on this read without reading the chain a second time
+        under the lock. It is the lock that M(dinfra.chain.reactor_lock) takes in that playbook
+        (named C(reactor <provider address>), in the default lock directory), held for the
+        process that reads the inventory until that process exits or the playbook releases it;
+        so under C(ansible-inventory) it is held while that runs.
+      - Never waits. When another run holds the lock, or the lock cannot be taken here, the
+        chain is read without it; the playbook then waits for the lock and reads again.
+      - Sets C(dinfra_inventory_locked) on group C(all) - true when this read was made under the lock.
+        A read from the inventory cache never is.
+    type: bool
+    default: false
+    env:
+      - name: DINFRA_INVENTORY_REACTOR_LOCK
 """
 
 EXAMPLES = r"""
@@ -85,6 +101,8 @@ keyed_groups:
     prefix: consumer
 """
 
+import os
+
 from ansible.errors import AnsibleError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 from ansible.utils.unsafe_proxy import wrap_var
@@ -92,7 +110,7 @@ from ansible.utils.unsafe_proxy import wrap_var
 from ..module_utils.chain import ChainClient, ChainError
 from ..module_utils.deployments import account_deployments, inventory_vars
 from ..module_utils.keys import SignerSecretError, keypair_from_secret
-from ..module_utils.run_lock import mark_run
+from ..module_utils.run_lock import LockError, acquire, default_lock_dir, mark_run
 
 
 def group_name(prefix, value):
@@ -121,14 +139,28 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         except SignerSecretError as exc:
             raise AnsibleError(f"cannot derive the provider address: {exc}") from None
 
+    def _take_reactor_lock(self, provider):
+        """Whether this process now holds the provider's reactor lock (taken here, or already
+        held by this run). The name and directory are those of playbook dinfra.chain.reconcile's
+        dinfra.chain.reactor_lock task, and the owner is this process, which is that task's owner
+        too (the parent of the worker that runs it)."""
+        lock_dir = os.path.abspath(os.path.expanduser(default_lock_dir(os.environ)))
+        try:
+            report = acquire(lock_dir, f"reactor {provider}", os.getpid(), 0)
+        except LockError as exc:
+            self.display.warning(f"dinfra.chain.deployments: reading without the reactor lock: {exc}")
+            return False
+        return report["status"] in ("acquired", "held")
+
     def _read_chain(self):
         """Everything the inventory shows, as plain data (this is what the cache stores)."""
+        provider = self._provider_address()
+        locked = self.get_option("reactor_lock") and self._take_reactor_lock(provider)
         try:
             with ChainClient(
                 self.get_option("node_url"), timeout=self.get_option("timeout"), read_at=self.get_option("read_at")
             ) as client:
                 block_hash, block_number = client.head()
-                provider = self._provider_address()
                 deployments = [
                     inventory_vars(record, block_number, block_hash)
                     for record in account_deployments(
@@ -137,7 +169,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 ]
         except ChainError as exc:
             raise AnsibleError(f"dinfra.chain.deployments: {exc}") from None
-        return {"block_number": block_number, "block_hash": block_hash, "provider": provider, "deployments": deployments}
+        return {"block_number": block_number, "block_hash": block_hash, "provider": provider,
+                "deployments": deployments, "locked": locked}
 
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache)
@@ -158,8 +191,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 update_cache = True
         if data is None:
             data = self._read_chain()
-        if update_cache:
-            self._cache[cache_key] = data
+            if update_cache:
+                self._cache[cache_key] = dict(data, locked=False)
+        else:
+            data = dict(data, locked=False)  # the cache's read was made under no lock of this run
         self._populate(data)
 
     def _populate(self, data):
@@ -171,6 +206,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         self.inventory.set_variable("all", "dinfra_inventory_read_at_block_hash", wrap_var(data["block_hash"]))
         # Whose deployments these are: the reactor locks its runs per provider.
         self.inventory.set_variable("all", "dinfra_inventory_provider", wrap_var(data.get("provider", "")))
+        # Whether the read was made under that lock (option reactor_lock): the reactor then reads only once.
+        self.inventory.set_variable("all", "dinfra_inventory_locked", bool(data.get("locked")))
         for state in states:
             self.inventory.add_group(group_name("dinfra_state", state))
         for deployment in data["deployments"]:

@@ -2,12 +2,15 @@
 and ansible-playbook: hosts, groups, variables, unsafe chain text, and a node that is down."""
 import hashlib
 import json
+import os
 import textwrap
 
 import pytest
 
 from ansible_cli import CONTROLLERS, ansible_env, run
 from chain_fixtures import PRICE
+
+from ansible_collections.dinfra.chain.plugins.module_utils.run_lock import acquire, lock_path, release
 
 
 def unsafe(value):
@@ -150,3 +153,32 @@ def test_cache_is_used_and_flush_cache_reads_the_chain_again(node_url, tmp_path,
     flushed = run(["ansible-inventory", "-i", str(path), "--list", "--flush-cache"], node_gone)
     assert flushed.returncode != 0
     assert "cannot connect to ws://127.0.0.1:9" in flushed.stderr
+
+
+def test_reactor_lock_reads_under_the_lock_when_free_and_without_it_when_busy(
+        node_url, tmp_path, provider_with_deployments, inventory_list):
+    """reactor_lock: the inventory takes the reconcile playbook's lock before it reads, so that
+    the playbook needs no second read; a lock another run holds never blocks or fails the read,
+    it only says that the read was made without it."""
+    provider = provider_with_deployments["provider"]
+    running = f"deployment-{provider_with_deployments['running']}"
+    lock_dir = tmp_path / "locks"
+    env = ansible_env(DINFRA_NODE_URL=node_url, DINFRA_LOCK_DIR=str(lock_dir))
+
+    plain = inventory_list(write_inventory(tmp_path, provider), env)
+    assert plain["_meta"]["hostvars"][running]["dinfra_inventory_locked"] is False
+    assert not lock_dir.exists(), "an inventory without reactor_lock took a lock"
+
+    locked = inventory_list(write_inventory(tmp_path, provider, "reactor_lock: true\n"), env)
+    assert locked["_meta"]["hostvars"][running]["dinfra_inventory_locked"] is True
+    assert (lock_dir / os.path.basename(lock_path(str(lock_dir), f"reactor {provider}"))).exists()
+
+    # Another run (this test's process) holds the provider's lock.
+    report = acquire(str(lock_dir), f"reactor {provider}", os.getpid(), 5)
+    assert report["status"] == "acquired"
+    try:
+        busy = inventory_list(write_inventory(tmp_path, provider, "reactor_lock: true\n"), env)
+    finally:
+        release(str(lock_dir), f"reactor {provider}", os.getpid())
+    assert running in busy["_meta"]["hostvars"]
+    assert busy["_meta"]["hostvars"][running]["dinfra_inventory_locked"] is False

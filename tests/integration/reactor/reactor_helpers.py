@@ -30,6 +30,7 @@ TEMPLATES = {"centos-5": TEMPLATE, "Debian 12 (64-bit)": TEMPLATE}
 ALICE_ED25519 = "5FA9nQDVg267DEd8m1ZypXLBnvN7SFxYwV7ndqSYGiN9TTpu"
 INVENTORY = """\
 plugin: dinfra.chain.deployments
+reactor_lock: true
 states: [awarded, running, terminating, failed, terminated]
 """
 

@@ -65,9 +65,9 @@ def test_chain_unreachable_at_the_start_touches_nothing(reactor, chain, ipfs_api
 def test_chain_lost_during_a_run_leaves_deployments_as_they_are(reactor, chain, ipfs_api, cs_api, node_url):
     running = running_deployment(reactor, ipfs_api)
     awarded = reactor.subscribe(publish(ipfs_api, vm_descriptor(name="second")))
-    # Two connections: the inventory's read and its read again under the lock. Every later
-    # connection (the descriptor's type lookup, the reports) is refused.
-    proxy = ChainProxy(node_url, allowed=2)
+    # One connection: the inventory's read, made under the lock (reactor_lock: true). Every
+    # later connection (the descriptor's type lookup, the reports) is refused.
+    proxy = ChainProxy(node_url, allowed=1)
     try:
         proc, summary = reactor.run(env={"DINFRA_NODE_URL": proxy.url})
     finally:

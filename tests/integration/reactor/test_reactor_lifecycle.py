@@ -4,6 +4,7 @@ of its own, so deployments never mix; chain and cloud state are checked directly
 import http.server
 import json
 import os
+import re
 import threading
 import uuid
 
@@ -163,6 +164,11 @@ def test_a_run_with_nothing_to_do_lists_each_kind_of_resource_once_and_works_on_
     assert outcomes(summary) == {first: "unchanged", second: "unchanged"}
     recap = proc.stdout.split("PLAY RECAP", 1)[1]
     assert "deployment-" not in recap, "a deployment that needs no work got per-host tasks"
+    # One chain read: the inventory took the lock before it read (reactor_lock: true), so the
+    # play's lock task finds it held, unchanged, and the play does not read again.
+    assert re.search(r"TASK \[Take the lock, so that no other run[^\n]*\nok: \[localhost\]", proc.stdout), proc.stdout
+    assert re.search(r"TASK \[Read the deployments again, under the lock, unless[^\n]*\nskipping: \[localhost\]",
+                     proc.stdout), proc.stdout
     # The survey: VMs and networks by chain tag and by name, every address; listZones for the zone id.
     assert calls == {"listZones": 1, "listVirtualMachines": 2, "listNetworks": 2, "listPublicIpAddresses": 1}, calls
 

@@ -11,6 +11,7 @@ import time
 from substrateinterface import SubstrateInterface
 
 from bench_env import BenchError, PrivateSimulator, reactor_helpers, spread
+from bench_scale import verify_at_scale
 
 Reactor, fund, outcomes, publish, state_name, vm_descriptor = (
     reactor_helpers.Reactor, reactor_helpers.fund, reactor_helpers.outcomes, reactor_helpers.publish,
@@ -195,19 +196,21 @@ def reconcile(chain, cloud, endpoints, workdir, size, log):
             "problems": problems}
 
 
-def run_reactor_benchmarks(endpoints, workdir, samples, sizes, log):
-    """Both reconcile benchmarks on one private simulator; (latency results or None, [per size])."""
-    if not samples and not sizes:
-        return None, []
+def run_reactor_benchmarks(endpoints, workdir, samples, sizes, log, scale_sizes=()):
+    """The reconcile benchmarks on one private simulator; (latency results or None, [per size],
+    [per verify-at-scale size])."""
+    if not samples and not sizes and not scale_sizes:
+        return None, [], []
     chain = SubstrateInterface(url=endpoints["node_url"], ws_options={"timeout": 300})
     cloud = BenchCloud(workdir)
     try:
         latency = award_to_running(chain, cloud, endpoints, workdir, samples, log) if samples else None
         per_size = [reconcile(chain, cloud, endpoints, workdir, size, log) for size in sizes]
+        at_scale = [verify_at_scale(chain, cloud, endpoints, workdir, size, timed_run, log) for size in scale_sizes]
     except AssertionError as exc:
         # The test helpers assert on what they set up (a failed extrinsic, a simulator error).
         raise BenchError(f"setting up a reconcile benchmark failed: {exc}") from exc
     finally:
         cloud.stop()
         chain.close()
-    return latency, per_size
+    return latency, per_size, at_scale

@@ -22,7 +22,7 @@ from bench_inventory import run_inventory_benchmarks  # noqa: E402  pylint: disa
 from bench_machine import LoadSampler, facts, load_average  # noqa: E402  pylint: disable=wrong-import-position
 from bench_reactor import run_reactor_benchmarks  # noqa: E402  pylint: disable=wrong-import-position
 
-BENCHMARKS = ("latency", "reconcile", "inventory")
+BENCHMARKS = ("latency", "reconcile", "scale", "inventory")
 
 
 def sizes(text):
@@ -43,6 +43,8 @@ def arguments(argv):
     parser.add_argument("--samples", type=int, default=5, help="award-to-Running samples (default 5)")
     parser.add_argument("--sizes", type=sizes, help="override both --reconcile-sizes and --inventory-sizes")
     parser.add_argument("--reconcile-sizes", type=sizes, default=[0, 1, 10, 100], help="default 0,1,10,100")
+    parser.add_argument("--scale-sizes", type=sizes, default=[1000],
+                        help="verify runs of N copied running deployments (bench_scale.py); default 1000")
     parser.add_argument("--inventory-sizes", type=sizes, default=[100, 1000, 10000], help="default 100,1000,10000")
     parser.add_argument("--inventory-repeats", type=int, default=3, help="ansible-inventory runs per size (default 3)")
     parser.add_argument("--results-dir", type=pathlib.Path, default=ROOT / "bench" / "results")
@@ -71,6 +73,10 @@ def table(results):
                 # Within this run of the bench: the same run with no deployments at all.
                 notes.append(f"{run['seconds'] / empty[phase]['seconds']:.2f}x the run with none")
             rows.append(f"| {title} | {size['size']} | {run['seconds']} | | | 1 | {'; '.join(notes)}; exit {run['exit_code']} |")
+    for size in results.get("scale", []):
+        rows.append(f"| verify N running (N copies of one real deployment), nothing to do | {size['size']} | "
+                    f"{size['verify']['seconds']} | | | 1 | {size['ratio_to_empty']}x the same provider's run with none "
+                    f"({size['empty']['seconds']} s); {size['unchanged']} unchanged; exit {size['verify']['exit_code']} |")
     for size in results.get("inventory", []):
         cli, read = size["cli"], size["chain_read"]
         rows.append(f"| ansible-inventory --list | {size['size']} | {cli['median']} | {cli['min']} | {cli['max']} | "
@@ -84,6 +90,8 @@ def problems(results):
     found = list((results.get("latency") or {}).get("problems", []))
     for size in results.get("reconcile", []):
         found.extend(f"reconcile {size['size']}: {problem}" for problem in size["problems"])
+    for size in results.get("scale", []):
+        found.extend(f"scale {size['size']}: {problem}" for problem in size["problems"])
     return found
 
 
@@ -120,13 +128,16 @@ def main(argv=None):
     try:
         log(f"results go to {out}; workspace {workdir}")
         since = time.monotonic()
-        latency, per_size = run_reactor_benchmarks(
+        latency, per_size, at_scale = run_reactor_benchmarks(
             endpoints, workdir, args.samples if "latency" in args.only else 0,
-            args.reconcile_sizes if "reconcile" in args.only else [], log)
+            args.reconcile_sizes if "reconcile" in args.only else [], log,
+            args.scale_sizes if "scale" in args.only else [])
         if latency:
             results["latency"] = latency
         if per_size:
             results["reconcile"] = per_size
+        if at_scale:
+            results["scale"] = at_scale
         phase("reactor", since)
         if "inventory" in args.only:
             since = time.monotonic()

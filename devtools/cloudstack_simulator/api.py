@@ -97,7 +97,7 @@ def handle(store, faults, command, raw, http_method):
         # Due jobs first, in their own transaction: this request's error must not undo them.
         with store.transaction() as tx:
             jobs.sweep(Context(tx, command, raw, http_method, faults))
-        with store.transaction() as tx:
+        with store.transaction(memo=bool(cmd.list_key)) as tx:
             ctx = Context(tx, command, raw, http_method, faults)
             ctx.params = params.parse(command, cmd.params, raw, tx)
             if cmd.list_key:

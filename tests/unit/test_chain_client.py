@@ -253,7 +253,7 @@ def test_a_closed_clients_runtime_serves_the_next_client_of_the_same_node(monkey
     closed_client(runtime)
     # Another timeout is another connection's options: not reused (and nothing listens on port 1).
     with pytest.raises(ChainUnavailable, match="cannot connect"):
-        _ = ChainClient("ws://127.0.0.1:1", timeout=5).substrate
+        ChainClient("ws://127.0.0.1:1", timeout=5).substrate  # pylint: disable=expression-not-assigned
     assert runtime.reconnects == 0 and idle
     again = ChainClient("ws://127.0.0.1:1")
     assert again.substrate is runtime and runtime.reconnects == 1
@@ -269,5 +269,5 @@ def test_a_runtime_that_cannot_reconnect_is_dropped_and_the_client_connects_anew
     closed_client(ClosedRuntime(reconnect_fails=True))
     # Nothing listens at this URL, so connecting anew fails as a clear error, not a stale runtime.
     with pytest.raises(ChainUnavailable, match="cannot connect"):
-        _ = ChainClient("ws://127.0.0.1:1").substrate
+        ChainClient("ws://127.0.0.1:1").substrate  # pylint: disable=expression-not-assigned
     assert not idle

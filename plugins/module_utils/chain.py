@@ -168,6 +168,26 @@ class ChainClient:
             raise ChainUnavailable(f"{self.url} returned no header for {block_hash}")
         return block_hash, number
 
+    def block_hash(self, number):
+        """The hash of block ``number`` of the canonical chain; raises if the node has none, as
+        for a number above its head, since a caller asks only for blocks it knows exist."""
+        found = self._call(f"reading the hash of block {number}", self.substrate.get_block_hash, number)
+        if not found:
+            raise ChainUnavailable(f"{self.url} has no block {number}")
+        return found
+
+    def events(self, block_hash):
+        """[(pallet, event, attributes)] of every event of the block ``block_hash``, decoded
+        against the runtime of that block."""
+        raw = self.query("System", "Events", [], block_hash)
+        try:
+            return [
+                (e["event"]["module_id"], e["event"]["event_id"], e["event"].get("attributes"))
+                for e in raw or []
+            ]
+        except (TypeError, KeyError) as exc:
+            raise ChainUnavailable(f"the events of block {block_hash} on {self.url} are malformed") from exc
+
     def query(self, pallet, item, params, block_hash):
         """A storage value at ``block_hash``, decoded; None when the chain holds none."""
         result = self._call(

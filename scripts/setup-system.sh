@@ -15,6 +15,9 @@ command -v ssh-keygen >/dev/null || missing+=(openssh-client)
 command -v python3 >/dev/null || missing+=(python3 python3-venv)
 # Kubo is built with Go; an older Debian Go fetches the toolchain Kubo asks for itself.
 command -v go >/dev/null || missing+=(golang-go)
+# ansible-rulebook runs its rules on Drools, in a JVM of version 17 or newer.
+java_major=$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1)
+[ "${java_major:-0}" -ge 17 ] 2>/dev/null || missing+=(openjdk-17-jre-headless)
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing Debian packages: ${missing[*]}"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo

@@ -187,7 +187,7 @@ class DeploymentFollower:
             self._at = self._load()
             self._resync("start", head, head_hash)
             self._started = True
-        if self._at is not None and not self._same_chain(client, genesis):
+        if self._at is not None and not self._same_chain(client, genesis, head):
             self._at = None
             self._resync("chain_changed", head, head_hash)
         if self._at is None:
@@ -259,11 +259,10 @@ class DeploymentFollower:
         if self._at is not None:
             self.position.save(self._at["genesis"], self._at["block"], self._at["block_hash"])
 
-    def _same_chain(self, client, genesis):
+    def _same_chain(self, client, genesis, head):
         if self._at["genesis"] != genesis:
             self.log("the node serves another chain than the position file's (genesis differs): resyncing")
             return False
-        head_hash, head = client.head()
         if self._at["block"] > head:
             self.log(f"the node's finalised head {head} is below the position's block {self._at['block']}: resyncing")
             return False

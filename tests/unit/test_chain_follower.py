@@ -163,13 +163,18 @@ def test_start_takes_the_head_so_events_before_it_are_not_replayed_but_later_one
     assert events2[1]["block"] == 2 and events2[1]["state"] == "awarded"
 
 
-def test_a_restart_replays_every_block_missed_in_order(tmp_path):
+def awards_after_a_first_start(tmp_path, count, state):
+    """A chain the follower started on once, then ``count`` blocks of one award each."""
     chain = FakeChain()
-    chain.deployments = {i: (ME, "Running") for i in range(5)}
-    events = []
-    follower(chain, tmp_path, events, stop_when=lambda ev: len(ev) >= 1).run()
-    for i in range(5):
+    chain.deployments = {i: (ME, state) for i in range(count)}
+    follower(chain, tmp_path, [], stop_when=lambda ev: len(ev) >= 1).run()
+    for i in range(count):
         chain.add_block(awarded(i))
+    return chain
+
+
+def test_a_restart_replays_every_block_missed_in_order(tmp_path):
+    chain = awards_after_a_first_start(tmp_path, 5, "Running")
     events = []
     follower(chain, tmp_path, events, stop_when=lambda ev: len(ev) >= 6).run()
     assert kinds(events) == [("resync", None, "start")] + [("awarded", i, None) for i in range(5)]
@@ -177,12 +182,7 @@ def test_a_restart_replays_every_block_missed_in_order(tmp_path):
 
 
 def test_the_node_going_away_mid_replay_loses_nothing(tmp_path):
-    chain = FakeChain()
-    chain.deployments = {i: (ME, "Awarded") for i in range(6)}
-    events = []
-    follower(chain, tmp_path, events, stop_when=lambda ev: len(ev) >= 1).run()
-    for i in range(6):
-        chain.add_block(awarded(i))
+    chain = awards_after_a_first_start(tmp_path, 6, "Awarded")
     events = []
     failures = []
 

@@ -15,6 +15,8 @@ command -v ssh-keygen >/dev/null || missing+=(openssh-client)
 command -v python3 >/dev/null || missing+=(python3 python3-venv)
 # Kubo is built with Go; an older Debian Go fetches the toolchain Kubo asks for itself.
 command -v go >/dev/null || missing+=(golang-go)
+# The example systemd units (docs/examples/reactor) are checked with systemd-analyze verify.
+command -v systemd-analyze >/dev/null || missing+=(systemd)
 # ansible-rulebook runs its rules on Drools, in a JVM of version 17 or newer.
 java_major=$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1)
 [ "${java_major:-0}" -ge 17 ] 2>/dev/null || missing+=(openjdk-17-jre-headless)

@@ -7,6 +7,7 @@ import pytest
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
+from eda_helpers import Rulebook  # noqa: E402  pylint: disable=wrong-import-position
 from reactor_helpers import Reactor, sudo  # noqa: E402  pylint: disable=wrong-import-position
 from simulator_fixtures import cs_api, no_faults, simulator  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
 from substrateinterface.utils.hasher import xxh128  # noqa: E402  pylint: disable=wrong-import-position
@@ -18,6 +19,16 @@ AWARD_TIMEOUT_BLOCKS = 5
 def reactor(chain, tmp_path, node_url, ipfs_gateway, cloudstack_env):
     """A provider of this test's own, with a reactor workspace."""
     return Reactor(chain, tmp_path, {"node_url": node_url, "ipfs_gateway": ipfs_gateway}, cloudstack_env)
+
+
+@pytest.fixture
+def rulebook(reactor, tmp_path):
+    """ansible-rulebook in event mode for the test's provider, stopped afterwards; its output
+    must not hold the signer's secret."""
+    found = Rulebook(reactor, tmp_path)
+    yield found
+    found.stop()
+    assert reactor.secret not in found.log(), "the signer's secret is in the rulebook's output"
 
 
 @pytest.fixture

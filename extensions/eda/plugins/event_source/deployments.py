@@ -7,17 +7,19 @@ DOCUMENTATION = r"""
 short_description: Changes of a provider's deployments on a DINFRA chain, block by finalised block
 description:
   - An Event-Driven Ansible source. It follows the finalised blocks of a DINFRA chain and puts
-    one event on the queue for each change of the provider's deployments: C(awarded),
-    C(running), C(terminating), C(terminated), C(failed), and C(deposit) (topped up, settled,
-    or a new block the deposit runs out at).
+    one event on the queue for each change of the provider's deployments, of the kinds
+    C(awarded), C(running), C(terminating), C(terminated), C(failed), and C(deposit) (topped
+    up, settled, or a new block the deposit runs out at).
   - It also puts a C(resync) event at start, every O(resync_interval) seconds, after a gap
     longer than O(max_replay) blocks, and when the node serves another chain than the one
     the position was written on. A rule should run a full reconcile on it.
   - It persists the last block processed in O(position_file). After a restart, and after
     the node went away, it replays every block finalised meanwhile. No event is lost.
-  - An event is C({"dinfra": {"kind", "deployment_id", "state", "block", "block_hash"}}), or
-    C({"dinfra": {"kind": "resync", "reason", "block", "block_hash"}}). It never carries
-    chain text (names, access info, reasons): rulebooks pass events to playbooks as extra
+  - >-
+    An event is C({"dinfra": {"kind", "deployment_id", "state", "block", "block_hash", "provider"}}),
+    or C({"dinfra": {"kind": "resync", "reason", "block", "block_hash", "provider"}}), where
+    C(provider) is O(provider) as configured. It never carries
+    chain text (names, access info, reasons), because rulebooks pass events to playbooks as extra
     vars, and Ansible templates extra vars. Read everything else from the
     dinfra.chain.deployments inventory, which marks it unsafe.
   - It needs no secret.

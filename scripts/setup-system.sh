@@ -11,6 +11,8 @@ done
 command -v node >/dev/null || missing+=(nodejs)
 command -v npm >/dev/null || missing+=(npm)
 command -v curl >/dev/null || missing+=(curl)
+# sqlite3 for chopsticks is built from source (scripts/setup-chopsticks.sh).
+command -v g++ >/dev/null && command -v make >/dev/null || missing+=(g++ make)
 command -v ssh-keygen >/dev/null || missing+=(openssh-client)
 command -v python3 >/dev/null || missing+=(python3 python3-venv)
 # Kubo is built with Go; an older Debian Go fetches the toolchain Kubo asks for itself.

@@ -20,9 +20,10 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from bench_env import ROOT, BenchError, endpoints as dev_endpoints  # noqa: E402  pylint: disable=wrong-import-position
 from bench_inventory import run_inventory_benchmarks  # noqa: E402  pylint: disable=wrong-import-position
 from bench_machine import LoadSampler, facts, load_average  # noqa: E402  pylint: disable=wrong-import-position
+from bench_events import run_event_benchmarks  # noqa: E402  pylint: disable=wrong-import-position
 from bench_reactor import run_reactor_benchmarks  # noqa: E402  pylint: disable=wrong-import-position
 
-BENCHMARKS = ("latency", "reconcile", "scale", "inventory")
+BENCHMARKS = ("latency", "reconcile", "scale", "inventory", "events")
 
 
 def sizes(text):
@@ -47,6 +48,10 @@ def arguments(argv):
                         help="verify runs of N copied running deployments (bench_scale.py); default 1000")
     parser.add_argument("--inventory-sizes", type=sizes, default=[100, 1000, 10000], help="default 100,1000,10000")
     parser.add_argument("--inventory-repeats", type=int, default=3, help="ansible-inventory runs per size (default 3)")
+    parser.add_argument("--event-samples", type=int, default=3,
+                        help="event mode's award-to-Running samples, and as many of one run after the award (default 3)")
+    parser.add_argument("--block-awards", type=int, default=100, help="awards in the one block of the events benchmark "
+                        "(default 100; 0 for none)")
     parser.add_argument("--results-dir", type=pathlib.Path, default=ROOT / "bench" / "results")
     parser.add_argument("--keep-workdir", action="store_true", help="keep the runs' workspaces and simulator log")
     args = parser.parse_args(argv)
@@ -83,6 +88,24 @@ def table(results):
                     f"{cli['n']} | chain read {read['seconds']} s ({size['read_without_keys_paged']} s without "
                     f"state_getKeysPaged), {read['rpc_calls']} RPCs; static YAML copy {size['static_cli']['median']} s, "
                     f"ratio {size['ratio_to_static']} |")
+    events = results.get("events")
+    if events:
+        mode, delivery = events["event_mode"]["award_to_running"], events["event_mode"]["delivery"]
+        rows.append(f"| award → Running in event mode (ansible-rulebook, no run by hand) | 1 | {mode['median']} | "
+                    f"{mode['min']} | {mode['max']} | {mode['n']} | {events.get('ratio_to_one_run')}x one run right after "
+                    f"the award in this bench run ({events['one_run_after_the_award']['median']} s) |")
+        rows.append(f"| event delivery: award final → ansible-rulebook has the event | 1 | {delivery['median']} | "
+                    f"{delivery['min']} | {delivery['max']} | {delivery['n']} | |")
+        block = events.get("one_block")
+        if block:
+            rows.append(f"| one block of N awards: final → all N events | {block['size']} | {block['last_event']} | "
+                        f"{block['first_event']} | {block['last_event']} | 1 | {block['runs_started_by_the_block']} "
+                        f"reconcile run(s) started by them, events in their throttle windows {block['events_in_window']} |")
+            same = next((s for s in results.get("reconcile", []) if s["size"] == block["size"]), None)
+            ratio = (f"; {block['all_running'] / same['deploy']['seconds']:.2f}x this bench run's reconcile run that "
+                     f"deploys {block['size']} ({same['deploy']['seconds']} s)") if same and block["all_running"] else ""
+            rows.append(f"| one block of N awards: final → all N Running, event mode | {block['size']} | "
+                        f"{block['all_running']} | | | 1 | {block['runs_started_in_all']} reconcile runs in all{ratio} |")
     return "\n".join(rows)
 
 
@@ -90,6 +113,7 @@ def problems(results):
     found = list((results.get("latency") or {}).get("problems", []))
     for size in results.get("reconcile", []):
         found.extend(f"reconcile {size['size']}: {problem}" for problem in size["problems"])
+    found.extend(f"events: {problem}" for problem in (results.get("events") or {}).get("problems", []))
     for size in results.get("scale", []):
         found.extend(f"scale {size['size']}: {problem}" for problem in size["problems"])
     return found
@@ -139,6 +163,10 @@ def main(argv=None):
         if at_scale:
             results["scale"] = at_scale
         phase("reactor", since)
+        if "events" in args.only:
+            since = time.monotonic()
+            results["events"] = run_event_benchmarks(endpoints, workdir, args.event_samples, args.block_awards, log)
+            phase("events", since)
         if "inventory" in args.only:
             since = time.monotonic()
             results["inventory"] = run_inventory_benchmarks(endpoints, workdir, args.inventory_sizes,

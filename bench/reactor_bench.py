@@ -50,7 +50,7 @@ def arguments(argv):
     parser.add_argument("--inventory-repeats", type=int, default=3, help="ansible-inventory runs per size (default 3)")
     parser.add_argument("--event-samples", type=int, default=3,
                         help="event mode's award-to-Running samples, and as many of one run after the award (default 3)")
-    parser.add_argument("--block-awards", type=int, default=100, help="awards in the one block of the events benchmark "
+    parser.add_argument("--block-awards", type=int, default=100, help="awards sent at once in the events benchmark "
                         "(default 100; 0 for none)")
     parser.add_argument("--results-dir", type=pathlib.Path, default=ROOT / "bench" / "results")
     parser.add_argument("--keep-workdir", action="store_true", help="keep the runs' workspaces and simulator log")
@@ -96,16 +96,18 @@ def table(results):
                     f"the award in this bench run ({events['one_run_after_the_award']['median']} s) |")
         rows.append(f"| event delivery: award final → ansible-rulebook has the event | 1 | {delivery['median']} | "
                     f"{delivery['min']} | {delivery['max']} | {delivery['n']} | |")
-        block = events.get("one_block")
-        if block:
-            rows.append(f"| one block of N awards: final → all N events | {block['size']} | {block['last_event']} | "
-                        f"{block['first_event']} | {block['last_event']} | 1 | {block['runs_started_by_the_block']} "
-                        f"reconcile run(s) started by them, events in their throttle windows {block['events_in_window']} |")
-            same = next((s for s in results.get("reconcile", []) if s["size"] == block["size"]), None)
-            ratio = (f"; {block['all_running'] / same['deploy']['seconds']:.2f}x this bench run's reconcile run that "
-                     f"deploys {block['size']} ({same['deploy']['seconds']} s)") if same and block["all_running"] else ""
-            rows.append(f"| one block of N awards: final → all N Running, event mode | {block['size']} | "
-                        f"{block['all_running']} | | | 1 | {block['runs_started_in_all']} reconcile runs in all{ratio} |")
+        burst = events.get("burst")
+        if burst:
+            spread = burst["delivery"]
+            rows.append(f"| a burst of N awards: each event after its block is final | {burst['size']} | {spread['median']} | "
+                        f"{spread['min']} | {spread['max']} | {spread['n']} | {burst['blocks']} block(s); "
+                        f"{burst['runs_started_by_the_burst']} reconcile run(s) started by them, events in their throttle "
+                        f"windows {burst['events_in_window']} |")
+            same = next((s for s in results.get("reconcile", []) if s["size"] == burst["size"]), None)
+            ratio = (f"; {burst['all_running'] / same['deploy']['seconds']:.2f}x this bench run's reconcile run that "
+                     f"deploys {burst['size']} ({same['deploy']['seconds']} s)") if same and burst["all_running"] else ""
+            rows.append(f"| a burst of N awards: first block final → all N Running, event mode | {burst['size']} | "
+                        f"{burst['all_running']} | | | 1 | {burst['runs_started_in_all']} reconcile runs in all{ratio} |")
     return "\n".join(rows)
 
 

@@ -1,5 +1,6 @@
 """The EDA extension's own files: the source's DOCUMENTATION says what settings() does, and both
 rulebooks pass ansible-rulebook's own schema and parser (the real ansible-rulebook, no service)."""
+import json
 import pathlib
 import shutil
 import sys
@@ -11,9 +12,11 @@ from ansible_rulebook.rules_parser import parse_rule_sets
 from ansible_rulebook.validators import Validate
 
 from ansible_collections.dinfra.chain.extensions.eda.plugins.event_source import deployments as source
+from ansible_collections.dinfra.chain.plugins.module_utils.chain_follower import EVENT_KINDS
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 RULEBOOKS = ROOT / "extensions" / "eda" / "rulebooks"
+ACTED_ON_ORDER = ["awarded", "terminating", "failed", "terminated", "resync"]
 ADDRESS = "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty"
 
 
@@ -85,6 +88,10 @@ def test_the_rulebooks_pass_ansible_rulebooks_schema_and_parser(name, rulebook_f
     assert set(args) <= set(documented_options()) and {"node_url", "provider"} <= set(args)
     (rule,) = play["rules"]
     assert rule["throttle"] == {"once_after": "1 second", "group_by_attributes": ["event.dinfra.provider"]}
+    # Every kind the source emits is either acted on or left out on purpose (docs/eda.md).
+    acted_on = {"awarded", "terminating", "failed", "terminated", "resync"}
+    assert rule["condition"] == f"event.dinfra.kind in {json.dumps(sorted(acted_on, key=ACTED_ON_ORDER.index))}"
+    assert set(EVENT_KINDS.values()) | {"resync"} == acted_on | {"running", "deposit"}
 
 
 def test_the_rulebooks_run_the_reconcile_playbook_or_its_job_template_without_event_data():

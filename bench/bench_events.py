@@ -177,6 +177,7 @@ def run_event_benchmarks(endpoints, workdir, samples, block_size, log):
         base_dir.mkdir()
         base = award_to_running(chain, cloud, endpoints, base_dir, samples, log)
         found = {"event_mode": events, "one_run_after_the_award": base["award_to_running"],
+                 "one_run_after_the_award_samples": base["samples"],
                  "problems": events["problems"] + base["problems"]}
         if events["award_to_running"]["median"] and base["award_to_running"]["median"]:
             found["ratio_to_one_run"] = round(events["award_to_running"]["median"] / base["award_to_running"]["median"], 2)

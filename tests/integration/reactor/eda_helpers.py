@@ -90,6 +90,12 @@ class Rulebook:
         return [e["dinfra"]["block"] for e in self.events()
                 if e["dinfra"].get("kind") == kind and e["dinfra"].get("deployment_id") == deployment_id]
 
+    def idle(self):
+        """Every run a rule firing started has ended (Drools logs each firing; each run ends
+        with a PLAY RECAP)."""
+        log = self.log()
+        return log.count("Writing payload on the async channel") == log.count("PLAY RECAP")
+
     def wait_for(self, what, check, timeout):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

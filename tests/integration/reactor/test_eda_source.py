@@ -100,4 +100,6 @@ def test_event_mode_evaluates_no_jinja_in_any_chain_text(reactor, rulebook, chai
     assert rulebook.changes("awarded", refused), rulebook.log()[-5000:]
     events = rulebook.events()
     assert not [e for e in events if "lookup" in repr(e)], events
+    # The failed event's run reads the refusal's reason from the inventory: let it end first.
+    rulebook.wait_for("every run the events started to end", rulebook.idle, RUNNING_WITHIN)
     assert sorted(p.name for p in markers.iterdir()) == [], "chain text was evaluated as a template"

@@ -30,8 +30,8 @@ def node_url(private_chain):
     return private_chain.url
 
 
-def test_an_award_made_before_the_source_is_back_from_a_chain_restart_is_replayed(private_chain, reactor, rulebook,
-                                                                                  ipfs_api):
+def test_an_award_made_before_the_source_is_back_from_a_chain_restart_is_replayed(
+        private_chain, reactor, rulebook, ipfs_api):
     rulebook.start()
     rulebook.wait_for("the start's reconcile run", lambda: "PLAY RECAP" in rulebook.log(), RUNNING_WITHIN)
     stopped_at = private_chain.finalised()

@@ -39,8 +39,8 @@ def test_an_award_made_while_the_source_is_down_is_replayed_after_its_restart(re
     assert awarded and min(awarded) > stopped_at, rulebook.log()[-5000:]
 
 
-def test_an_award_made_while_the_node_is_unreachable_is_replayed_when_it_is_back(reactor, rulebook, chain, ipfs_api,
-                                                                                  node_url):
+def test_an_award_made_while_the_node_is_unreachable_is_replayed_when_it_is_back(
+        reactor, rulebook, chain, ipfs_api, node_url):
     link = NodeLink(node_url)
     try:
         rulebook.start(node_url=link.url)

@@ -106,27 +106,15 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ..module_utils.ansible_chain import AnsibleChain, chain_argument_spec
 from ..module_utils.chain import PROVIDERS
+from ..module_utils.providers import read_provider as read_provider_at
 
 STATUS = {"active": "Active", "paused": "Paused"}
 POLICY = {"accept_all": "AcceptAll", "allow_list_only": "AllowListOnly"}
 
 
 def read_provider(chain, address):
-    """The provider as plain data, or None when not registered."""
-    client = chain.client
-    block_hash = client.head()[0]
-    info = client.query(PROVIDERS, "Providers", [address], block_hash)
-    if info is None:
-        return None
-    offers = {
-        type_id: {"capacity": o["capacity"], "in_use": o["in_use"], "price_per_block": o["price_per_block"]}
-        for type_id, o in client.query_entries(PROVIDERS, "Offers", [address], block_hash, 1000)
-    }
-    allowed = sorted(client.query_keys(PROVIDERS, "AllowList", [address], block_hash, 10000))
-    return dict(
-        address=address, name=info["name"], status=info["status"], consumer_policy=info["policy"],
-        live_deployments=info["live_deployments"], offers=offers, allowed_consumers=allowed,
-    )
+    """The provider at the head as plain data, or None when not registered."""
+    return read_provider_at(chain.client, address, chain.client.head()[0])
 
 
 def plan(chain, current):

@@ -1,0 +1,171 @@
+"""The Chain Reactor API's routes. Every answer is read from the finalised chain with the
+collection's own code (module_utils/deployments.py, providers.py); a read that fails is a 503,
+never an empty answer."""
+import base64
+import binascii
+import hmac
+import time
+from typing import Annotated, Optional
+
+from fastapi import Depends, FastAPI, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from ansible_collections.dinfra.chain.plugins.module_utils.chain import SUBSCRIPTIONS, ChainError
+from ansible_collections.dinfra.chain.plugins.module_utils.chain_follower import same_account
+from ansible_collections.dinfra.chain.plugins.module_utils.deployments import STATES, records
+from ansible_collections.dinfra.chain.plugins.module_utils.providers import read_provider
+
+from .chain_reader import ChainReader
+from .models import DeploymentAt, DeploymentPage, Live, Problem, Provider, Ready, ReadAt
+
+# The most ids a provider's index is read with: far above any provider's deployments, and a
+# bound on what one request can make the service read.
+MAX_INDEX = 100_000
+ERRORS = {401: {"model": Problem, "description": "No bearer token, or not one of the service's."},
+          422: {"model": Problem, "description": "A parameter is malformed."},
+          503: {"model": Problem, "description": "The chain could not be read; nothing was answered from a guess."}}
+CURSOR_PREFIX = "after:"
+
+
+class Problems(Exception):
+    def __init__(self, status, error, detail):
+        super().__init__(detail)
+        self.status, self.error, self.detail = status, error, detail
+
+
+def encode_cursor(last_id):
+    return base64.urlsafe_b64encode(f"{CURSOR_PREFIX}{last_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor):
+    """The last id of the previous page; Problems (422) when the cursor is not one of ours."""
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+        if text.startswith(CURSOR_PREFIX) and text[len(CURSOR_PREFIX):].isdigit():
+            return int(text[len(CURSOR_PREFIX):])
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        pass
+    raise Problems(422, "invalid_cursor", "cursor is not one this service gave out")
+
+
+def as_deployment(record):
+    return {**record, **{k: str(record[k]) for k in ("price_per_block", "deposit_remaining", "paid")}}
+
+
+def create_app(settings, connect=None):
+    """The ASGI app for these settings; `connect` makes a chain client (tests pass none)."""
+    reader = ChainReader(settings, connect)
+    app = FastAPI(title="DINFRA Chain Reactor API", version="1",
+                  summary="A provider's deployments on a DINFRA chain, for a reactor in any language.",
+                  description="Read from finalised chain state with the dinfra.chain collection's own code. "
+                              "Chain text (names, access info, reasons) is attacker-controlled: treat it as text.")
+    bearer = HTTPBearer(auto_error=False)
+
+    def authorised(credentials: Annotated[Optional[HTTPAuthorizationCredentials], Depends(bearer)]):
+        given = credentials.credentials.encode() if credentials else b""
+        # Compared with every token, each in constant time, so that timing tells nothing.
+        matched = False
+        for token in settings.tokens:
+            matched |= hmac.compare_digest(given, token.encode())
+        if not matched:
+            raise Problems(401, "unauthorized", "a bearer token of this service is required")
+
+    @app.exception_handler(Problems)
+    async def problems(_request: Request, exc: Problems):
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return JSONResponse({"error": exc.error, "detail": exc.detail}, status_code=exc.status, headers=headers)
+
+    @app.exception_handler(ChainError)
+    async def chain_error(_request: Request, exc: ChainError):
+        return JSONResponse({"error": "chain_unavailable", "detail": str(exc)}, status_code=503)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_request: Request, exc: RequestValidationError):
+        where = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
+        return JSONResponse({"error": "invalid_request", "detail": where}, status_code=422)
+
+    def read_at(client):
+        block_hash, number = client.head()
+        return block_hash, ReadAt(block=number, block_hash=block_hash)
+
+    @app.get("/v1/health/live", operation_id="getLive", tags=["health"], response_model=Live)
+    def live():
+        """The process answers. No token needed; says nothing about the chain."""
+        return {"status": "ok"}
+
+    @app.get("/v1/health/ready", operation_id="getReady", tags=["health"], response_model=Ready,
+             responses={503: {"model": Ready, "description": "The chain cannot be read."}})
+    def ready():
+        """The finalised chain can be read, and how old its head is. No token needed."""
+        try:
+            with reader.client() as client:
+                block_hash, at = read_at(client)
+                now_ms = client.query("Timestamp", "Now", [], block_hash)
+        except ChainError as exc:
+            return JSONResponse(Ready(ready=False, detail=str(exc)).model_dump(), status_code=503)
+        age = round(time.time() - now_ms / 1000, 1) if now_ms else None
+        return Ready(ready=True, finalised=at, head_age_seconds=age)
+
+    @app.get("/v1/provider", operation_id="getProvider", tags=["provider"], response_model=Provider, dependencies=[Depends(authorised)],
+             responses={**ERRORS, 404: {"model": Problem, "description": "The provider is not registered."}})
+    def provider():
+        """The provider this service serves: its status and offers."""
+        with reader.client() as client:
+            block_hash, at = read_at(client)
+            found = read_provider(client, settings.provider, block_hash)
+        if found is None:
+            raise Problems(404, "not_registered", f"{settings.provider} is not a registered provider")
+        offers = [{"type_id": t, **o, "price_per_block": str(o["price_per_block"])} for t, o in sorted(found["offers"].items())]
+        return Provider(**{**found, "offers": offers}, read_at=at)
+
+    @app.get("/v1/deployments", operation_id="listDeployments", tags=["deployments"], response_model=DeploymentPage, dependencies=[Depends(authorised)],
+             responses=ERRORS)
+    def deployments(state: Annotated[Optional[list[str]], Query(description=f"One of {', '.join(STATES)}; repeatable.")] = None,
+                    type: Annotated[Optional[list[str]], Query(description="A deployment type name; repeatable.")] = None,  # noqa: A002  pylint: disable=redefined-builtin
+                    cursor: Annotated[Optional[str], Query(max_length=64)] = None,
+                    limit: Annotated[int, Query(ge=1, le=settings.max_page)] = 100):
+        """The provider's deployments, oldest first, a page at a time."""
+        unknown = sorted(set(state or ()) - set(STATES))
+        if unknown:
+            raise Problems(422, "invalid_request", f"unknown state(s) {', '.join(unknown)}: use {', '.join(STATES)}")
+        after = decode_cursor(cursor) if cursor else -1
+        page, more = [], False
+        with reader.client() as client:
+            block_hash, at = read_at(client)
+            ids = sorted(i for i in client.query_keys(SUBSCRIPTIONS, "ProviderDeployments", [settings.provider], block_hash,
+                                                      MAX_INDEX) if i > after)
+            # Records are read a page's worth at a time until the page is full: filters can
+            # leave most of a chunk out, and a page never reads all 10,000 when 100 will do.
+            for start in range(0, len(ids), limit):
+                chunk = records(client, ids[start:start + limit], block_hash)
+                for deployment_id in ids[start:start + limit]:
+                    record = chunk[deployment_id]
+                    if record is None:
+                        raise ChainError(f"deployment {deployment_id} is indexed for the provider but has no record")
+                    if (not state or record["state"] in state) and (not type or record["type_name"] in type):
+                        if len(page) == limit:
+                            more = True
+                            break
+                        page.append(as_deployment(record))
+                if more:
+                    break
+        next_cursor = encode_cursor(page[-1]["id"]) if more else None
+        return DeploymentPage(deployments=page, next_cursor=next_cursor, read_at=at)
+
+    @app.get("/v1/deployments/{deployment_id}", operation_id="getDeployment", tags=["deployments"], response_model=DeploymentAt,
+             dependencies=[Depends(authorised)],
+             responses={**ERRORS, 404: {"model": Problem, "description": "No such deployment, or another provider's."}})
+    def deployment(deployment_id: Annotated[int, Path(ge=0, le=2**64 - 1)]):
+        """One of the provider's deployments."""
+        with reader.client() as client:
+            block_hash, at = read_at(client)
+            found = records(client, [deployment_id], block_hash)[deployment_id]
+        # Another provider's deployment is answered as no deployment: ids tell nothing.
+        if found is None or not same_account(found["provider"], settings.provider):
+            raise Problems(404, "not_found", f"this provider has no deployment {deployment_id}")
+        return DeploymentAt(**as_deployment(found), read_at=at)
+
+    app.state.reader = reader
+    return app

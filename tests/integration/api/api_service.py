@@ -1,0 +1,77 @@
+"""The Chain Reactor API as a provider runs it: `python -m dinfra_api` in a process of its own,
+configured from the environment, with its tokens in a file of mode 0600."""
+import json
+import os
+import secrets
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+from ansible_cli import BIN, ROOT
+
+START_WITHIN = 60
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class ApiService:
+    def __init__(self, workdir, node_url, provider):
+        self.token = secrets.token_urlsafe(32)
+        tokens = workdir / "api-tokens"
+        tokens.write_text(f"# reactors of the test\n{self.token}\n")
+        tokens.chmod(0o600)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = workdir / "api.log"
+        self.env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root"),
+                    "PYTHONPATH": f"{ROOT / 'api'}:{ROOT / '.dev' / 'collections'}", "DINFRA_NODE_URL": node_url,
+                    "DINFRA_PROVIDER": provider, "DINFRA_API_TOKENS_FILE": str(tokens), "DINFRA_API_PORT": str(self.port),
+                    "DINFRA_API_CHAIN_TIMEOUT": "10"}
+        self.proc = None
+
+    def start(self):
+        with open(self.log_path, "a", encoding="utf-8") as log:
+            self.proc = subprocess.Popen(  # pylint: disable=consider-using-with  # stopped in stop()
+                [str(BIN / "python"), "-m", "dinfra_api"], env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + START_WITHIN
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"the API exited ({self.proc.returncode}):\n{self.log()}")
+            try:
+                if self.get("/v1/health/live", token=None)[0] == 200:
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise AssertionError(f"the API did not answer within {START_WITHIN} s:\n{self.log()}")
+
+    def get(self, path, token=""):
+        """(status, JSON body, headers); `token` "" means the service's own, None means none."""
+        headers = {}
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token or self.token}"
+        request = urllib.request.Request(self.url + path, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return response.status, json.loads(response.read()), dict(response.headers)
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read() or b"null"), dict(exc.headers)
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+
+    def log(self):
+        return self.log_path.read_text(encoding="utf-8", errors="replace") if self.log_path.exists() else ""

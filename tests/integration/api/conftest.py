@@ -1,0 +1,7 @@
+"""Fixtures of the Chain Reactor API's tests: the real service (`python -m dinfra_api`, uvicorn)
+on the dev chain, and a provider of the tests' own."""
+import pathlib
+import sys
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "collection"))
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))

@@ -12,13 +12,33 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from ansible_collections.dinfra.chain.plugins.module_utils.chain import SUBSCRIPTIONS, ChainError
+from ansible_collections.dinfra.chain.plugins.module_utils.chain import (
+    SUBSCRIPTIONS,
+    ChainError,
+    ExtrinsicFailed,
+    ExtrinsicRejected,
+    ExtrinsicUncertain,
+)
 from ansible_collections.dinfra.chain.plugins.module_utils.chain_follower import same_account
 from ansible_collections.dinfra.chain.plugins.module_utils.deployments import STATES, records
 from ansible_collections.dinfra.chain.plugins.module_utils.providers import read_provider
+from ansible_collections.dinfra.chain.plugins.module_utils.reports import ReportRefused, current_for, submit
 
+from .bounded_body import BoundedBody
 from .chain_reader import ChainReader
-from .models import DeploymentAt, DeploymentPage, Live, Problem, Provider, Ready, ReadAt
+from .models import (
+    DeployedReport,
+    DeploymentAt,
+    DeploymentPage,
+    FailedReport,
+    Live,
+    Problem,
+    Provider,
+    Ready,
+    ReadAt,
+    ReportResult,
+    TerminatedReport,
+)
 
 # The most ids a provider's index is read with: far above any provider's deployments, and a
 # bound on what one request can make the service read.
@@ -27,6 +47,12 @@ ERRORS = {401: {"model": Problem, "description": "No bearer token, or not one of
           422: {"model": Problem, "description": "A parameter is malformed."},
           503: {"model": Problem, "description": "The chain could not be read; nothing was answered from a guess."}}
 CURSOR_PREFIX = "after:"
+# Reports are small: their texts are at most 256 bytes of UTF-8.
+MAX_BODY = 4096
+REPORT_ERRORS = {**ERRORS,
+                 404: {"model": Problem, "description": "No such deployment, or another provider's; nothing was sent."},
+                 409: {"model": Problem, "description": "The chain refused the transition; `error` is the pallet's error name."},
+                 413: {"model": Problem, "description": f"The body is over {MAX_BODY} bytes."}}
 
 
 class Problems(Exception):
@@ -79,7 +105,10 @@ def create_app(settings, connect=None):
 
     @app.exception_handler(ChainError)
     async def chain_error(_request: Request, exc: ChainError):
-        return JSONResponse({"error": "chain_unavailable", "detail": str(exc)}, status_code=503)
+        # A report that may or may not have landed is not an unreadable chain: say which.
+        name = ("report_uncertain" if isinstance(exc, ExtrinsicUncertain) else
+                "report_rejected" if isinstance(exc, ExtrinsicRejected) else "chain_unavailable")
+        return JSONResponse({"error": name, "detail": str(exc)}, status_code=503)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_request: Request, exc: RequestValidationError):
@@ -167,5 +196,44 @@ def create_app(settings, connect=None):
             raise Problems(404, "not_found", f"this provider has no deployment {deployment_id}")
         return DeploymentAt(**as_deployment(found), read_at=at)
 
+    def report(deployment_id, state, access_info="", reason=None):
+        if settings.signer is None:
+            raise Problems(503, "no_signer", "this service has no signer secret (DINFRA_SIGNER_SECRET_FILE): it serves reads only")
+        with reader.client() as client:
+            try:
+                current = current_for(client, deployment_id, settings.provider, client.head()[0])
+            except ReportRefused:
+                raise Problems(404, "not_found", f"this provider has no deployment {deployment_id}") from None
+            try:
+                result = submit(client, settings.signer, current, state, access_info, reason)
+            except ExtrinsicFailed as exc:
+                docs = " ".join(exc.docs) if isinstance(exc.docs, (list, tuple)) else (exc.docs or "")
+                raise Problems(409, exc.error, f"the chain refused the report: {exc.pallet}.{exc.error}. {docs}".strip()) from None
+        return ReportResult(changed=result["changed"], deployment=as_deployment(result["deployment"]),
+                            block_hash=result.get("block_hash"))
+
+    report_id = Annotated[int, Path(ge=0, le=2**64 - 1)]
+
+    @app.post("/v1/deployments/{deployment_id}/reports/deployed", operation_id="reportDeployed", tags=["reports"],
+              response_model=ReportResult, dependencies=[Depends(authorised)], responses=REPORT_ERRORS)
+    def report_deployed(deployment_id: report_id, body: DeployedReport):
+        """The deployment runs; `access_info` tells the consumer how to reach it. Idempotent:
+        the same report again changes nothing. A new access info replaces the old one."""
+        return report(deployment_id, "deployed", access_info=body.access_info)
+
+    @app.post("/v1/deployments/{deployment_id}/reports/failed", operation_id="reportFailed", tags=["reports"],
+              response_model=ReportResult, dependencies=[Depends(authorised)], responses=REPORT_ERRORS)
+    def report_failed(deployment_id: report_id, body: FailedReport):
+        """The deployment cannot be served, or stopped running; the rest of its deposit goes
+        back to the consumer. Idempotent."""
+        return report(deployment_id, "failed", reason=body.reason)
+
+    @app.post("/v1/deployments/{deployment_id}/reports/terminated", operation_id="reportTerminated", tags=["reports"],
+              response_model=ReportResult, dependencies=[Depends(authorised)], responses=REPORT_ERRORS)
+    def report_terminated(deployment_id: report_id, body: TerminatedReport):  # pylint: disable=unused-argument
+        """The deployment's resources are gone (after it turned terminating). Idempotent."""
+        return report(deployment_id, "terminated")
+
+    app.add_middleware(BoundedBody, limit=MAX_BODY)
     app.state.reader = reader
     return app

@@ -3,7 +3,10 @@ are decimal strings, because they are u128 on chain and a JSON number loses prec
 2^53 in most languages."""
 from typing import Literal, Optional
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+# What the chain takes, in bytes of UTF-8 (module_utils/reports.py).
+MAX_REPORT_TEXT = 256
 
 State = Literal["awarded", "running", "terminating", "terminated", "failed"]
 
@@ -73,3 +76,42 @@ class DeploymentPage(BaseModel):
     deployments: list[Deployment]
     next_cursor: Optional[str] = Field(description="Pass it as `cursor` for the next page; null on the last page.")
     read_at: ReadAt = Field(description="Each page is read at the finalised head of its own request.")
+
+
+class _Report(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    @staticmethod
+    def _bounded(value, name):
+        size = len(value.encode("utf-8", "surrogatepass"))
+        if size > MAX_REPORT_TEXT:
+            raise ValueError(f"{name} is {size} bytes of UTF-8; the chain takes at most {MAX_REPORT_TEXT}")
+        return value
+
+
+class DeployedReport(_Report):
+    access_info: str = Field(description=f"How the consumer reaches it, at most {MAX_REPORT_TEXT} bytes of UTF-8.")
+
+    @field_validator("access_info")
+    @classmethod
+    def _fits(cls, value):
+        return cls._bounded(value, "access_info")
+
+
+class FailedReport(_Report):
+    reason: str = Field(min_length=1, description=f"Why, for the consumer, at most {MAX_REPORT_TEXT} bytes of UTF-8.")
+
+    @field_validator("reason")
+    @classmethod
+    def _fits(cls, value):
+        return cls._bounded(value, "reason")
+
+
+class TerminatedReport(_Report):
+    """No fields: the deployment's resources are gone."""
+
+
+class ReportResult(BaseModel):
+    changed: bool = Field(description="False when the chain already said so: repeating a report is safe.")
+    deployment: Deployment
+    block_hash: Optional[str] = Field(None, description="The block the report was included in, when it changed anything.")

@@ -3,6 +3,7 @@ inject them), with the secrets in files where possible."""
 import dataclasses
 import os
 
+from ansible_collections.dinfra.chain.plugins.module_utils.chain_follower import same_account
 from ansible_collections.dinfra.chain.plugins.module_utils.keys import SignerSecretError, keypair_from_secret
 
 MAX_TOKENS_FILE = 64 * 1024
@@ -19,6 +20,8 @@ class Settings:
     tokens: frozenset = dataclasses.field(repr=False)
     timeout: int = 30
     max_page: int = 1000
+    # The provider's signing key, for reports; None serves reads only.
+    signer: object = dataclasses.field(default=None, repr=False)
 
 
 def _read_secret_file(path, what):
@@ -51,20 +54,29 @@ def tokens_from(environ):
     return frozenset(found)
 
 
-def provider_from(environ):
-    """DINFRA_PROVIDER, else the address of the signer's secret (DINFRA_SIGNER_SECRET_FILE or
-    DINFRA_SIGNER_SECRET)."""
-    if environ.get("DINFRA_PROVIDER"):
-        return environ["DINFRA_PROVIDER"]
+def signer_from(environ):
+    """The signing key of DINFRA_SIGNER_SECRET_FILE or DINFRA_SIGNER_SECRET, or None."""
     secret = environ.get("DINFRA_SIGNER_SECRET")
     if environ.get("DINFRA_SIGNER_SECRET_FILE"):
         secret = _read_secret_file(environ["DINFRA_SIGNER_SECRET_FILE"], "the signer secret file").strip()
     if not secret:
-        raise SettingsError("set DINFRA_PROVIDER, or DINFRA_SIGNER_SECRET(_FILE) to derive it from")
+        return None
     try:
-        return keypair_from_secret(secret).ss58_address
+        return keypair_from_secret(secret)
     except SignerSecretError as exc:
-        raise SettingsError(f"cannot derive the provider address: {exc}") from None
+        raise SettingsError(f"the signer secret is unusable: {exc}") from None
+
+
+def provider_from(environ, signer):
+    """DINFRA_PROVIDER, else the signer's address; the two must be one account."""
+    provider = environ.get("DINFRA_PROVIDER")
+    if provider and signer is not None and not same_account(provider, signer.ss58_address):
+        raise SettingsError(f"DINFRA_PROVIDER is {provider}, but the signer secret is {signer.ss58_address}'s")
+    if provider:
+        return provider
+    if signer is None:
+        raise SettingsError("set DINFRA_PROVIDER, or DINFRA_SIGNER_SECRET(_FILE) to derive it from")
+    return signer.ss58_address
 
 
 def settings_from(environ=None):
@@ -77,5 +89,6 @@ def settings_from(environ=None):
         raise SettingsError("DINFRA_API_CHAIN_TIMEOUT must be a whole number of seconds") from None
     if not 1 <= timeout <= 300:
         raise SettingsError("DINFRA_API_CHAIN_TIMEOUT must be between 1 and 300 seconds")
-    return Settings(node_url=environ["DINFRA_NODE_URL"], provider=provider_from(environ), tokens=tokens_from(environ),
-                    timeout=timeout)
+    signer = signer_from(environ)
+    return Settings(node_url=environ["DINFRA_NODE_URL"], provider=provider_from(environ, signer),
+                    tokens=tokens_from(environ), timeout=timeout, signer=signer)

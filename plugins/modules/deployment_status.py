@@ -87,40 +87,18 @@ events:
 from ansible.module_utils.basic import AnsibleModule
 
 from ..module_utils.ansible_chain import AnsibleChain, chain_argument_spec
-from ..module_utils.chain import SUBSCRIPTIONS, ExtrinsicFailed
-from ..module_utils.deployments import records
-
-# For each report: the states in which it is already true (nothing to do), and the call.
-REPORTS = {
-    "deployed": ("running", "report_deployed"),
-    "failed": ("failed", "report_failed"),
-    "terminated": ("terminated", "report_terminated"),
-}
-
-
-def needs_report(current, params):
-    """Whether the report would change anything on chain."""
-    done_state = REPORTS[params["state"]][0]
-    if current["state"] != done_state:
-        return True
-    return params["state"] == "deployed" and current["access_info"] != params["access_info"]
+from ..module_utils.reports import MAX_ACCESS_INFO, MAX_REASON, REPORTS, ReportRefused, current_for, needs_report, submit
 
 
 def report(chain):
     params, module = chain.module.params, chain.module
-    block_hash = chain.client.head()[0]
-    current = records(chain.client, [params["id"]], block_hash)[params["id"]]
-    if current is None:
-        module.fail_json(msg=f"deployment {params['id']} does not exist (or was purged after it ended)", failure="not_found")
     signer = chain.signer()
-    if current["provider"] != signer.ss58_address:
-        module.fail_json(
-            msg=f"deployment {params['id']} is assigned to {current['provider']}, not to the signer {signer.ss58_address}",
-            failure="not_the_provider",
-        )
-    if not needs_report(current, params):
+    try:
+        current = current_for(chain.client, params["id"], signer.ss58_address, chain.client.head()[0])
+    except ReportRefused as exc:
+        module.fail_json(msg=str(exc), failure=exc.kind)
+    if not needs_report(current, params["state"], params["access_info"]):
         return dict(changed=False, deployment=current)
-
     after = dict(current, state=REPORTS[params["state"]][0])
     if params["state"] == "deployed":
         after["access_info"] = params["access_info"]
@@ -130,25 +108,8 @@ def report(chain):
     )
     if module.check_mode:
         return dict(changed=True, deployment=current, diff=diff)
-
-    call = REPORTS[params["state"]][1]
-    args = {"id": params["id"]}
-    if params["state"] == "deployed":
-        args["access_info"] = params["access_info"]
-    elif params["state"] == "failed":
-        args["reason"] = params["reason"]
-    try:
-        result = chain.client.submit(signer, SUBSCRIPTIONS, call, args)
-    except ExtrinsicFailed:
-        # Another run may have made the same report in the meantime: read again before failing.
-        head = chain.client.head()[0]
-        now = records(chain.client, [params["id"]], head)[params["id"]]
-        if now is not None and not needs_report(now, params):
-            return dict(changed=False, deployment=now)
-        raise
-    head = chain.client.head()[0]
-    now = records(chain.client, [params["id"]], head)[params["id"]]
-    return dict(changed=True, deployment=now or after, diff=diff, block_hash=result["block_hash"], events=result["events"])
+    result = submit(chain.client, signer, current, params["state"], params["access_info"], params["reason"])
+    return dict(result, diff=diff) if result["changed"] else result
 
 
 def module_args():
@@ -163,7 +124,7 @@ def module_args():
 
 
 def run(module):
-    for name, limit in (("access_info", 256), ("reason", 256)):
+    for name, limit in (("access_info", MAX_ACCESS_INFO), ("reason", MAX_REASON)):
         value = module.params[name]
         if value is not None and len(value.encode("utf-8")) > limit:
             module.fail_json(msg=f"{name} is {len(value.encode('utf-8'))} bytes; the chain takes at most {limit}")

@@ -26,7 +26,12 @@ def test_the_document_is_openapi_3_1_with_a_named_operation_each():
     assert spec["openapi"].startswith("3.1.")
     operations = [op for path in spec["paths"].values() for op in path.values()]
     assert sorted(op["operationId"] for op in operations) == [
-        "getDeployment", "getLive", "getProvider", "getReady", "listDeployments"]
+        "getDeployment", "getLive", "getProvider", "getReady", "listDeployments", "reportDeployed", "reportFailed",
+        "reportTerminated"]
+    # Reports say how the chain refused them, and how a body was too large.
+    for name in ("reportDeployed", "reportFailed", "reportTerminated"):
+        (op,) = [op for op in operations if op["operationId"] == name]
+        assert {"401", "404", "409", "413", "422", "503"} <= set(op["responses"]), name
     # Every route but health answers 401 without a token.
     for path, methods in spec["paths"].items():
         for op in methods.values():
@@ -57,9 +62,16 @@ def test_settings_that_cannot_serve_are_refused_with_the_reason(environ, says):
         settings_from(environ)
 
 
+def test_a_provider_that_is_not_the_signers_is_refused(tmp_path):
+    with pytest.raises(SettingsError, match="signer secret is"):
+        settings_from({"DINFRA_NODE_URL": "ws://node", "DINFRA_API_TOKEN": "x" * 16, "DINFRA_PROVIDER": ADDRESS,
+                       "DINFRA_SIGNER_SECRET": "//Alice"})
+
+
 def test_the_provider_is_derived_from_the_signer_when_not_given(tmp_path):
     secret = tmp_path / "secret"
     secret.write_text("//Alice\n")
     found = settings_from({"DINFRA_NODE_URL": "ws://node", "DINFRA_API_TOKEN": "x" * 16,
                            "DINFRA_SIGNER_SECRET_FILE": str(secret)})
     assert found.provider == "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY"
+    assert found.signer.ss58_address == found.provider and "Alice" not in repr(found)

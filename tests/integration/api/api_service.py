@@ -21,7 +21,7 @@ def free_port():
 
 
 class ApiService:
-    def __init__(self, workdir, node_url, provider):
+    def __init__(self, workdir, node_url, provider, signer_secret=None):
         self.token = secrets.token_urlsafe(32)
         tokens = workdir / "api-tokens"
         tokens.write_text(f"# reactors of the test\n{self.token}\n")
@@ -32,7 +32,13 @@ class ApiService:
         self.env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root"),
                     "PYTHONPATH": f"{ROOT / 'api'}:{ROOT / '.dev' / 'collections'}", "DINFRA_NODE_URL": node_url,
                     "DINFRA_PROVIDER": provider, "DINFRA_API_TOKENS_FILE": str(tokens), "DINFRA_API_PORT": str(self.port),
-                    "DINFRA_API_CHAIN_TIMEOUT": "10"}
+                    "DINFRA_API_CHAIN_TIMEOUT": "10", "DINFRA_LOCK_DIR": str(workdir / "locks")}
+        self.secret = signer_secret
+        if signer_secret:
+            secret = workdir / "signer-secret"
+            secret.write_text(signer_secret + "\n")
+            secret.chmod(0o600)
+            self.env["DINFRA_SIGNER_SECRET_FILE"] = str(secret)
         self.proc = None
 
     def start(self):
@@ -54,10 +60,19 @@ class ApiService:
 
     def get(self, path, token=""):
         """(status, JSON body, headers); `token` "" means the service's own, None means none."""
-        headers = {}
+        return self.request("GET", path, token=token)
+
+    def post(self, path, body=None, token="", raw=None, headers=None):
+        """POSTs `body` as JSON (or `raw` bytes as they are)."""
+        data = raw if raw is not None else json.dumps(body if body is not None else {}).encode()
+        return self.request("POST", path, token=token, data=data,
+                            headers={"Content-Type": "application/json", **(headers or {})})
+
+    def request(self, method, path, token="", data=None, headers=None):
+        headers = dict(headers or {})
         if token is not None:
             headers["Authorization"] = f"Bearer {token or self.token}"
-        request = urllib.request.Request(self.url + path, headers=headers)
+        request = urllib.request.Request(self.url + path, headers=headers, data=data, method=method)
         try:
             with urllib.request.urlopen(request, timeout=60) as response:
                 return response.status, json.loads(response.read()), dict(response.headers)

@@ -128,3 +128,9 @@ def test_a_chain_that_cannot_be_read_is_a_503_never_an_empty_list(world, tmp_pat
         assert status == 503 and body["ready"] is False and body["detail"]
     finally:
         dead.stop()
+
+
+def test_a_service_without_a_signer_serves_reads_and_refuses_reports(api, world):
+    status, body, _headers = api.post(f"/v1/deployments/{world['ids'][0]}/reports/deployed", {"access_info": "x"})
+    assert (status, body["error"]) == (503, "no_signer")
+    assert api.get(f"/v1/deployments/{world['ids'][0]}")[1]["state"] == "awarded"

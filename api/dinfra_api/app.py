@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ansible_collections.dinfra.chain.plugins.module_utils.chain import (
+    PROVIDERS,
     SUBSCRIPTIONS,
     ChainError,
     ExtrinsicFailed,
@@ -21,6 +22,14 @@ from ansible_collections.dinfra.chain.plugins.module_utils.chain import (
 )
 from ansible_collections.dinfra.chain.plugins.module_utils.chain_follower import same_account
 from ansible_collections.dinfra.chain.plugins.module_utils.deployments import STATES, records
+from ansible_collections.dinfra.chain.plugins.module_utils.descriptors import (
+    DescriptorError,
+    SchemaCache,
+    load,
+    lone_surrogate,
+    summarize,
+)
+from ansible_collections.dinfra.chain.plugins.module_utils.ipfs import ContentRefused, Gateway, GatewayMismatch, IpfsError
 from ansible_collections.dinfra.chain.plugins.module_utils.providers import read_provider
 from ansible_collections.dinfra.chain.plugins.module_utils.reports import ReportRefused, current_for, submit
 
@@ -28,6 +37,7 @@ from .bounded_body import BoundedBody
 from .chain_reader import ChainReader
 from .models import (
     DeployedReport,
+    Descriptor,
     DeploymentAt,
     DeploymentPage,
     FailedReport,
@@ -56,9 +66,9 @@ REPORT_ERRORS = {**ERRORS,
 
 
 class Problems(Exception):
-    def __init__(self, status, error, detail):
+    def __init__(self, status, error, detail, errors=None):
         super().__init__(detail)
-        self.status, self.error, self.detail = status, error, detail
+        self.status, self.error, self.detail, self.errors = status, error, detail, errors
 
 
 def encode_cursor(last_id):
@@ -101,7 +111,8 @@ def create_app(settings, connect=None):
     @app.exception_handler(Problems)
     async def problems(_request: Request, exc: Problems):
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return JSONResponse({"error": exc.error, "detail": exc.detail}, status_code=exc.status, headers=headers)
+        body = {"error": exc.error, "detail": exc.detail, **({"errors": exc.errors} if exc.errors else {})}
+        return JSONResponse(body, status_code=exc.status, headers=headers)
 
     @app.exception_handler(ChainError)
     async def chain_error(_request: Request, exc: ChainError):
@@ -195,6 +206,50 @@ def create_app(settings, connect=None):
         if found is None or not same_account(found["provider"], settings.provider):
             raise Problems(404, "not_found", f"this provider has no deployment {deployment_id}")
         return DeploymentAt(**as_deployment(found), read_at=at)
+
+    gateway = Gateway(settings.ipfs_gateway, timeout=settings.ipfs_timeout, max_size=settings.descriptor_max_size)
+    schemas = SchemaCache(settings.schema_cache)
+
+    @app.get("/v1/deployments/{deployment_id}/descriptor", operation_id="getDescriptor", tags=["deployments"],
+             response_model=Descriptor, dependencies=[Depends(authorised)],
+             responses={**ERRORS,
+                        404: {"model": Problem, "description": "No such deployment, or another provider's."},
+                        422: {"model": Problem, "description": "invalid_request, or the descriptor cannot be served: "
+                              "descriptor_refused (bad CID, too large) or descriptor_invalid (not strict JSON, or "
+                              "against its schema; `errors` says where). Report the deployment failed with `detail`."},
+                        502: {"model": Problem, "description": "gateway_mismatch: the gateway's bytes are not the "
+                              "CID's. The gateway's fault, not the consumer's: try again later."},
+                        503: {"model": Problem, "description": "chain_unavailable or ipfs_unavailable: try again later."}})
+    def descriptor(deployment_id: Annotated[int, Path(ge=0, le=2**64 - 1)]):
+        """The deployment's descriptor, served only when its bytes are the CID's and it is valid
+        against its type's schema, so that a reactor never acts on anything else."""
+        with reader.client() as client:
+            block_hash, at = read_at(client)
+            found = records(client, [deployment_id], block_hash)[deployment_id]
+            if found is None or not same_account(found["provider"], settings.provider):
+                raise Problems(404, "not_found", f"this provider has no deployment {deployment_id}")
+            kind = client.query(PROVIDERS, "DeploymentTypes", [found["type_id"]], block_hash)
+        if kind is None:
+            raise ChainError(f"deployment {deployment_id} has type {found['type_id']}, which the chain does not hold")
+        try:
+            document, size, errors = load(gateway, found["descriptor_cid"], kind["schema_cid"], schemas)
+        except GatewayMismatch as exc:
+            raise Problems(502, "gateway_mismatch", str(exc)) from None
+        except ContentRefused as exc:
+            raise Problems(422, "descriptor_refused", str(exc)) from None
+        except DescriptorError as exc:
+            raise Problems(422, "descriptor_invalid", str(exc)) from None
+        except IpfsError as exc:
+            raise Problems(503, "ipfs_unavailable", str(exc)) from None
+        if errors:
+            raise Problems(422, "descriptor_invalid", f"the descriptor does not match its schema: {summarize(errors)}",
+                           errors=errors)
+        where = lone_surrogate(document)
+        if where or not isinstance(document, dict):
+            raise Problems(422, "descriptor_invalid", f"the descriptor holds text that is not Unicode at {where}"
+                           if where else "the descriptor is not a JSON object")
+        return Descriptor(deployment_id=deployment_id, cid=found["descriptor_cid"], type_name=found["type_name"],
+                          schema_cid=kind["schema_cid"], size=size, descriptor=document, read_at=at)
 
     def report(deployment_id, state, access_info="", reason=None):
         if settings.signer is None:

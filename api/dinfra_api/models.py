@@ -11,10 +11,16 @@ MAX_REPORT_TEXT = 256
 State = Literal["awarded", "running", "terminating", "terminated", "failed"]
 
 
+class SchemaError(BaseModel):
+    path: str = Field(description="Where in the descriptor, as a JSON path.")
+    message: str
+
+
 class Problem(BaseModel):
     """Every error answer."""
     error: str = Field(description="A stable name: unauthorized, not_found, invalid_cursor, chain_unavailable, ...")
     detail: str = Field(description="What happened, for a human.")
+    errors: Optional[list[SchemaError]] = Field(None, description="descriptor_invalid: what the type's schema refused.")
 
 
 class ReadAt(BaseModel):
@@ -115,3 +121,14 @@ class ReportResult(BaseModel):
     changed: bool = Field(description="False when the chain already said so: repeating a report is safe.")
     deployment: Deployment
     block_hash: Optional[str] = Field(None, description="The block the report was included in, when it changed anything.")
+
+
+class Descriptor(BaseModel):
+    """A deployment's descriptor, verified against its CID and valid against its type's schema."""
+    deployment_id: int
+    cid: str
+    type_name: Optional[str]
+    schema_cid: str
+    size: int = Field(description="Bytes, as published.")
+    descriptor: dict = Field(description="The consumer's document: chain-grade untrusted data, valid against the schema.")
+    read_at: ReadAt

@@ -4,6 +4,8 @@ import dataclasses
 import os
 
 from ansible_collections.dinfra.chain.plugins.module_utils.chain_follower import same_account
+from ansible_collections.dinfra.chain.plugins.module_utils.descriptors import default_cache_dir
+from ansible_collections.dinfra.chain.plugins.module_utils.ipfs import DEFAULT_GATEWAY, DEFAULT_MAX_SIZE
 from ansible_collections.dinfra.chain.plugins.module_utils.keys import SignerSecretError, keypair_from_secret
 
 MAX_TOKENS_FILE = 64 * 1024
@@ -22,6 +24,10 @@ class Settings:
     max_page: int = 1000
     # The provider's signing key, for reports; None serves reads only.
     signer: object = dataclasses.field(default=None, repr=False)
+    ipfs_gateway: str = DEFAULT_GATEWAY
+    ipfs_timeout: int = 30
+    descriptor_max_size: int = DEFAULT_MAX_SIZE
+    schema_cache: str = ""
 
 
 def _read_secret_file(path, what):
@@ -83,12 +89,20 @@ def settings_from(environ=None):
     environ = os.environ if environ is None else environ
     if not environ.get("DINFRA_NODE_URL"):
         raise SettingsError("set DINFRA_NODE_URL")
-    try:
-        timeout = int(environ.get("DINFRA_API_CHAIN_TIMEOUT", "30"))
-    except ValueError:
-        raise SettingsError("DINFRA_API_CHAIN_TIMEOUT must be a whole number of seconds") from None
-    if not 1 <= timeout <= 300:
-        raise SettingsError("DINFRA_API_CHAIN_TIMEOUT must be between 1 and 300 seconds")
+    timeout = _seconds(environ, "DINFRA_API_CHAIN_TIMEOUT")
+    ipfs_timeout = _seconds(environ, "DINFRA_API_IPFS_TIMEOUT")
     signer = signer_from(environ)
     return Settings(node_url=environ["DINFRA_NODE_URL"], provider=provider_from(environ, signer),
-                    tokens=tokens_from(environ), timeout=timeout, signer=signer)
+                    tokens=tokens_from(environ), timeout=timeout, signer=signer,
+                    ipfs_gateway=environ.get("DINFRA_IPFS_GATEWAY") or DEFAULT_GATEWAY, ipfs_timeout=ipfs_timeout,
+                    schema_cache=environ.get("DINFRA_API_SCHEMA_CACHE") or default_cache_dir())
+
+
+def _seconds(environ, name, default=30):
+    try:
+        value = int(environ.get(name, str(default)))
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number of seconds") from None
+    if not 1 <= value <= 300:
+        raise SettingsError(f"{name} must be between 1 and 300 seconds")
+    return value

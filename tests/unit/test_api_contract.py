@@ -26,7 +26,8 @@ def test_the_document_is_openapi_3_1_with_a_named_operation_each():
     assert spec["openapi"].startswith("3.1.")
     operations = [op for path in spec["paths"].values() for op in path.values()]
     assert sorted(op["operationId"] for op in operations) == [
-        "getDeployment", "getLive", "getProvider", "getReady", "listDeployments", "reportDeployed", "reportFailed",
+        "getDeployment", "getDescriptor", "getLive", "getProvider", "getReady", "listDeployments", "reportDeployed",
+        "reportFailed",
         "reportTerminated"]
     # Reports say how the chain refused them, and how a body was too large.
     for name in ("reportDeployed", "reportFailed", "reportTerminated"):

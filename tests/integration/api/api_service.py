@@ -21,7 +21,7 @@ def free_port():
 
 
 class ApiService:
-    def __init__(self, workdir, node_url, provider, signer_secret=None):
+    def __init__(self, workdir, node_url, provider, signer_secret=None, ipfs_gateway="http://127.0.0.1:9"):
         self.token = secrets.token_urlsafe(32)
         tokens = workdir / "api-tokens"
         tokens.write_text(f"# reactors of the test\n{self.token}\n")
@@ -32,7 +32,9 @@ class ApiService:
         self.env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root"),
                     "PYTHONPATH": f"{ROOT / 'api'}:{ROOT / '.dev' / 'collections'}", "DINFRA_NODE_URL": node_url,
                     "DINFRA_PROVIDER": provider, "DINFRA_API_TOKENS_FILE": str(tokens), "DINFRA_API_PORT": str(self.port),
-                    "DINFRA_API_CHAIN_TIMEOUT": "10", "DINFRA_LOCK_DIR": str(workdir / "locks")}
+                    "DINFRA_API_CHAIN_TIMEOUT": "10", "DINFRA_LOCK_DIR": str(workdir / "locks"),
+                    "DINFRA_IPFS_GATEWAY": ipfs_gateway, "DINFRA_API_IPFS_TIMEOUT": "10",
+                    "DINFRA_API_SCHEMA_CACHE": str(workdir / "schemas")}
         self.secret = signer_secret
         if signer_secret:
             secret = workdir / "signer-secret"

@@ -2,6 +2,7 @@
 for both reference types, an inventory and variables in a workspace of its own, and the real
 `ansible-playbook dinfra.chain.reconcile`. Chain state is set up and read with
 substrate-interface directly, not with the code under test."""
+import http.server
 import json
 import os
 import pathlib
@@ -153,6 +154,31 @@ class Reactor:
 def outcomes(summary):
     """{deployment id: outcome} of a run's summary."""
     return {d["id"]: d["outcome"] for d in summary["deployments"]}
+
+
+class LyingGateway:
+    """A gateway that answers every block with bytes that are not the CID's."""
+
+    def __init__(self):
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802  (the standard library's name)
+                body = b'{"type": "cloudstack-vm", "name": "not what the consumer published"}'
+                self.send_response(200)
+                self.send_header("Content-Type", "application/vnd.ipld.raw")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                del args
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
 
 
 class ChainProxy:

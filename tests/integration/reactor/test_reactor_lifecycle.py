@@ -1,14 +1,12 @@
 """The Chain Reactor end to end on the dev stack: the real `ansible-playbook dinfra.chain.reconcile`
 against the dev chain (our runtime), Kubo and the CloudStack simulator. Each test has a provider
 of its own, so deployments never mix; chain and cloud state are checked directly."""
-import http.server
 import json
 import os
 import re
-import threading
 import uuid
 
-from reactor_helpers import PRICE, advance, submit, deployment, node_descriptor, outcomes, publish, state_name, vm_descriptor
+from reactor_helpers import PRICE, LyingGateway, advance, submit, deployment, node_descriptor, outcomes, publish, state_name, vm_descriptor
 
 from ansible_collections.dinfra.chain.plugins.module_utils.cid import raw_cid
 
@@ -298,31 +296,6 @@ def test_text_that_is_not_strict_utf8_json_is_reported_failed_with_the_reason(re
     assert "the descriptor is not UTF-8 text (byte" in reason, reason
     for dep in (surrogate, not_utf8):
         assert nothing_left(cs_api, reactor.label, dep)
-
-
-class LyingGateway:
-    """A gateway that answers every block with bytes that are not the CID's."""
-
-    def __init__(self):
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802  (the standard library's name)
-                body = b'{"type": "cloudstack-vm", "name": "not what the consumer published"}'
-                self.send_response(200)
-                self.send_header("Content-Type", "application/vnd.ipld.raw")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                del args
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def test_a_gateway_that_serves_wrong_bytes_is_retried_and_never_fails_the_deployment(reactor, chain, ipfs_api, cs_api):

@@ -1,15 +1,18 @@
 """The Chain Reactor API's routes. Every answer is read from the finalised chain with the
 collection's own code (module_utils/deployments.py, providers.py); a read that fails is a 503,
 never an empty answer."""
+import asyncio
 import base64
 import binascii
 import hmac
 import time
 from typing import Annotated, Optional
 
-from fastapi import Depends, FastAPI, Path, Query, Request
+import threading
+
+from fastapi import Depends, FastAPI, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ansible_collections.dinfra.chain.plugins.module_utils.chain import (
@@ -35,6 +38,7 @@ from ansible_collections.dinfra.chain.plugins.module_utils.reports import Report
 
 from .bounded_body import BoundedBody
 from .chain_reader import ChainReader
+from .events import InvalidEventId, Stream, parse_event_id, start_position
 from .models import (
     DeployedReport,
     Descriptor,
@@ -57,6 +61,8 @@ ERRORS = {401: {"model": Problem, "description": "No bearer token, or not one of
           422: {"model": Problem, "description": "A parameter is malformed."},
           503: {"model": Problem, "description": "The chain could not be read; nothing was answered from a guess."}}
 CURSOR_PREFIX = "after:"
+# Event streams at once: each holds a chain connection and a thread.
+MAX_STREAMS = 16
 # Reports are small: their texts are at most 256 bytes of UTF-8.
 MAX_BODY = 4096
 REPORT_ERRORS = {**ERRORS,
@@ -288,6 +294,53 @@ def create_app(settings, connect=None):
     def report_terminated(deployment_id: report_id, body: TerminatedReport):  # pylint: disable=unused-argument
         """The deployment's resources are gone (after it turned terminating). Idempotent."""
         return report(deployment_id, "terminated")
+
+    streams = threading.BoundedSemaphore(MAX_STREAMS)
+
+    @app.get("/v1/events", operation_id="streamEvents", tags=["events"], dependencies=[Depends(authorised)],
+             response_class=StreamingResponse,
+             responses={**ERRORS, 200: {"description": (
+                 "Server-Sent Events. `event: change`, with `id: <block>.<n>` and `data` "
+                 "{kind, deployment_id, state, block, block_hash, provider}, kind one of awarded, running, "
+                 "terminating, terminated, failed, deposit; and `event: resync` (no id), with `data` {kind: resync, "
+                 "reason: start|gap|chain_changed, block, block_hash, provider}: reconcile everything. Events carry "
+                 "ids, states and block numbers only, never chain text."),
+                 "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+                 503: {"model": Problem, "description": "chain_unavailable, or too_many_streams."}})
+    async def events(request: Request,
+                     last_event_id: Annotated[Optional[str], Header(alias="Last-Event-ID", max_length=40)] = None,
+                     after: Annotated[Optional[str], Query(max_length=40, description=(
+                         "The same as a Last-Event-ID header, for clients that cannot set one."))] = None):
+        """The provider's deployment changes at finalised blocks, for as long as the client
+        listens. Reconnect with `Last-Event-ID` (or `after`) to get every change after it."""
+        try:
+            resume = parse_event_id(last_event_id or after) if (last_event_id or after) else None
+        except InvalidEventId as exc:
+            raise Problems(422, "invalid_request", str(exc)) from None
+        if not streams.acquire(blocking=False):
+            raise Problems(503, "too_many_streams", f"this service serves at most {MAX_STREAMS} event streams at once")
+        try:
+            def position():
+                with reader.client() as client:
+                    if resume and resume[0] > client.head()[1]:
+                        raise Problems(422, "invalid_request", "Last-Event-ID is past the finalised head")
+                    return start_position(client, resume)
+
+            start, skip = await asyncio.to_thread(position)
+            stream = Stream(settings, start, resume[0] if resume else None, skip)
+        except BaseException:
+            streams.release()
+            raise
+
+        async def body():
+            try:
+                async for chunk in stream.body(request):
+                    yield chunk
+            finally:
+                streams.release()
+
+        return StreamingResponse(body(), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
     app.add_middleware(BoundedBody, limit=MAX_BODY)
     app.state.reader = reader

@@ -28,7 +28,7 @@ def test_the_document_is_openapi_3_1_with_a_named_operation_each():
     assert sorted(op["operationId"] for op in operations) == [
         "getDeployment", "getDescriptor", "getLive", "getProvider", "getReady", "listDeployments", "reportDeployed",
         "reportFailed",
-        "reportTerminated"]
+        "reportTerminated", "streamEvents"]
     # Reports say how the chain refused them, and how a body was too large.
     for name in ("reportDeployed", "reportFailed", "reportTerminated"):
         (op,) = [op for op in operations if op["operationId"] == name]

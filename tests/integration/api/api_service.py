@@ -1,5 +1,6 @@
 """The Chain Reactor API as a provider runs it: `python -m dinfra_api` in a process of its own,
 configured from the environment, with its tokens in a file of mode 0600."""
+import http.client
 import json
 import os
 import secrets
@@ -92,3 +93,44 @@ class ApiService:
 
     def log(self):
         return self.log_path.read_text(encoding="utf-8", errors="replace") if self.log_path.exists() else ""
+
+
+class EventStream:
+    """A client of the service's Server-Sent Events, reading one event at a time."""
+
+    def __init__(self, service, last_event_id=None, timeout=30):
+        self.conn = http.client.HTTPConnection("127.0.0.1", service.port, timeout=timeout)
+        headers = {"Authorization": f"Bearer {service.token}", "Accept": "text/event-stream"}
+        if last_event_id:
+            headers["Last-Event-ID"] = last_event_id
+        self.conn.request("GET", "/v1/events", headers=headers)
+        self.response = self.conn.getresponse()
+
+    def next(self):
+        """The next event as {"id", "event", "data"}; keep-alive comments are skipped."""
+        found = {}
+        while True:
+            line = self.response.fp.readline()
+            if not line:
+                raise AssertionError(f"the stream ended: {found}")
+            line = line.decode().rstrip("\n")
+            if not line:
+                if "data" in found:
+                    return found
+                continue
+            if line.startswith(":"):
+                continue
+            field, _sep, value = line.partition(": ")
+            found[field] = json.loads(value) if field == "data" else value
+
+    def until(self, check, most=50):
+        """Events up to and including the first that `check` accepts."""
+        seen = []
+        for _n in range(most):
+            seen.append(self.next())
+            if check(seen[-1]):
+                return seen
+        raise AssertionError(f"no such event in {most}: {seen}")
+
+    def close(self):
+        self.conn.close()

@@ -1,12 +1,14 @@
 """`python -m dinfra_api`: serves the API with uvicorn, configured from the environment
-(docs/api.md): DINFRA_API_HOST (127.0.0.1), DINFRA_API_PORT (8620), and for TLS without a
-reverse proxy DINFRA_API_TLS_CERT and DINFRA_API_TLS_KEY."""
+(docs/api.md): DINFRA_API_HOST (127.0.0.1), DINFRA_API_PORT (8620), DINFRA_API_LOG_LEVEL (info),
+and for TLS without a reverse proxy DINFRA_API_TLS_CERT and DINFRA_API_TLS_KEY. Logs are JSON
+lines on stderr."""
 import os
 import sys
 
 import uvicorn
 
 from .app import create_app
+from .logs import log_config
 from .settings import SettingsError, settings_from
 
 
@@ -21,7 +23,8 @@ def main():
     uvicorn.run(create_app(settings), host=os.environ.get("DINFRA_API_HOST", "127.0.0.1"), port=port,
                 # Bounded: slow or idle clients cannot hold connections for ever.
                 timeout_keep_alive=15, limit_concurrency=64, h11_max_incomplete_event_size=16 * 1024,
-                server_header=False, **{k: v for k, v in tls.items() if v})
+                server_header=False, log_config=log_config(os.environ.get("DINFRA_API_LOG_LEVEL", "info")),
+                **{k: v for k, v in tls.items() if v})
     return 0
 
 

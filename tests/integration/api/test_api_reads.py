@@ -3,6 +3,7 @@ provider, its deployments with filters and paging, one deployment, and the error
 wrong token, bad parameters, another provider's deployment, a chain that cannot be read).
 
 One service process and one provider serve the whole module (about 10 s of set-up)."""
+import json
 import uuid
 
 import pytest
@@ -42,7 +43,12 @@ def api(world, node_url, tmp_path_factory):
     service = ApiService(tmp_path_factory.mktemp("api"), node_url, world["provider"]).start()
     yield service
     service.stop()
-    assert service.token not in service.log(), "the token is in the service's log"
+    log = service.log()
+    assert service.token not in log, "the token is in the service's log"
+    # Structured: one JSON object a line, the access lines with what was asked and answered.
+    entries = [json.loads(line) for line in log.splitlines() if line.strip()]
+    assert {"method": "GET", "path": "/v1/provider", "status": 200} in [
+        {k: e.get(k) for k in ("method", "path", "status")} for e in entries], entries[-5:]
 
 
 def test_health_needs_no_token_and_tells_the_finalised_head(api):

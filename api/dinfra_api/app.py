@@ -23,7 +23,6 @@ from ansible_collections.dinfra.chain.plugins.module_utils.chain import (
     ExtrinsicRejected,
     ExtrinsicUncertain,
 )
-from ansible_collections.dinfra.chain.plugins.module_utils.chain_follower import same_account
 from ansible_collections.dinfra.chain.plugins.module_utils.deployments import STATES, records
 from ansible_collections.dinfra.chain.plugins.module_utils.descriptors import (
     DescriptorError,
@@ -132,6 +131,14 @@ def create_app(settings, connect=None):
         where = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
         return JSONResponse({"error": "invalid_request", "detail": where}, status_code=422)
 
+    def own_deployment(client, deployment_id, block_hash):
+        """The provider's deployment's record. Another provider's is answered as no deployment
+        (404): ids tell nothing."""
+        try:
+            return current_for(client, deployment_id, settings.provider, block_hash)
+        except ReportRefused:
+            raise Problems(404, "not_found", f"this provider has no deployment {deployment_id}") from None
+
     def read_at(client):
         block_hash, number = client.head()
         return block_hash, ReadAt(block=number, block_hash=block_hash)
@@ -207,10 +214,7 @@ def create_app(settings, connect=None):
         """One of the provider's deployments."""
         with reader.client() as client:
             block_hash, at = read_at(client)
-            found = records(client, [deployment_id], block_hash)[deployment_id]
-        # Another provider's deployment is answered as no deployment: ids tell nothing.
-        if found is None or not same_account(found["provider"], settings.provider):
-            raise Problems(404, "not_found", f"this provider has no deployment {deployment_id}")
+            found = own_deployment(client, deployment_id, block_hash)
         return DeploymentAt(**as_deployment(found), read_at=at)
 
     gateway = Gateway(settings.ipfs_gateway, timeout=settings.ipfs_timeout, max_size=settings.descriptor_max_size)
@@ -231,9 +235,7 @@ def create_app(settings, connect=None):
         against its type's schema, so that a reactor never acts on anything else."""
         with reader.client() as client:
             block_hash, at = read_at(client)
-            found = records(client, [deployment_id], block_hash)[deployment_id]
-            if found is None or not same_account(found["provider"], settings.provider):
-                raise Problems(404, "not_found", f"this provider has no deployment {deployment_id}")
+            found = own_deployment(client, deployment_id, block_hash)
             kind = client.query(PROVIDERS, "DeploymentTypes", [found["type_id"]], block_hash)
         if kind is None:
             raise ChainError(f"deployment {deployment_id} has type {found['type_id']}, which the chain does not hold")
@@ -261,10 +263,7 @@ def create_app(settings, connect=None):
         if settings.signer is None:
             raise Problems(503, "no_signer", "this service has no signer secret (DINFRA_SIGNER_SECRET_FILE): it serves reads only")
         with reader.client() as client:
-            try:
-                current = current_for(client, deployment_id, settings.provider, client.head()[0])
-            except ReportRefused:
-                raise Problems(404, "not_found", f"this provider has no deployment {deployment_id}") from None
+            current = own_deployment(client, deployment_id, client.head()[0])
             try:
                 result = submit(client, settings.signer, current, state, access_info, reason)
             except ExtrinsicFailed as exc:

@@ -4,21 +4,15 @@ import http.client
 import json
 import os
 import secrets
-import socket
 import subprocess
 import time
 import urllib.error
 import urllib.request
 
 from ansible_cli import BIN, ROOT
+from simulator_helpers import free_port
 
 START_WITHIN = 60
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class ApiService:

@@ -4,6 +4,7 @@ import pathlib
 import sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "collection"))
-# The reactor tests' helpers: publish to Kubo, the reference descriptors, a lying gateway.
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "cloudstack"))
+# The reactor tests' helpers: funded accounts, publish to Kubo, the reference descriptors, a lying gateway.
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "reactor"))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))

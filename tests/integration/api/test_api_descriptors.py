@@ -5,27 +5,24 @@ the gateway's or an outage: 502 or 503, try again).
 
 One service process and one provider serve the module; the gateway cases start one more."""
 import pytest
-from substrateinterface import SubstrateInterface
 
 from api_service import ApiService
 from chain_fixtures import offering_provider, subscribe
-from reactor_helpers import LyingGateway, publish, vm_descriptor
-from test_api_reads import funded
+from reactor_helpers import LyingGateway, fresh_account, publish, vm_descriptor
 
 
 @pytest.fixture(scope="module")
-def world(node_url, ipfs_api):
-    with SubstrateInterface(url=node_url, ws_options={"timeout": 30}) as chain:
-        provider_uri, _keypair = funded(chain, "ApiDescriptors")
-        provider = offering_provider(chain, provider_uri, "API descriptors test")
-        other_uri, _other = funded(chain, "ApiDescriptorsOther")
-        other = offering_provider(chain, other_uri, "Another provider")
-        consumer, _consumer = funded(chain, "ApiDescriptorsConsumer")
-        documents = {"valid": vm_descriptor(name="served"), "invalid": vm_descriptor(ports=[{"port": 70000}])}
-        cids = {name: publish(ipfs_api, document) for name, document in documents.items()}
-        cids["not_json"] = publish(ipfs_api, b"{'type': 'cloudstack-vm'}")
-        ids = {name: subscribe(chain, consumer, provider.ss58_address, cid=cid) for name, cid in cids.items()}
-        ids["other"] = subscribe(chain, consumer, other.ss58_address, cid=cids["valid"])
+def world(chain, ipfs_api):
+    provider_uri, _keypair = fresh_account(chain, "ApiDescriptors")
+    provider = offering_provider(chain, provider_uri, "API descriptors test")
+    other_uri, _other = fresh_account(chain, "ApiDescriptorsOther")
+    other = offering_provider(chain, other_uri, "Another provider")
+    consumer, _consumer = fresh_account(chain, "ApiDescriptorsConsumer")
+    documents = {"valid": vm_descriptor(name="served"), "invalid": vm_descriptor(ports=[{"port": 70000}])}
+    cids = {name: publish(ipfs_api, document) for name, document in documents.items()}
+    cids["not_json"] = publish(ipfs_api, b"{'type': 'cloudstack-vm'}")
+    ids = {name: subscribe(chain, consumer, provider.ss58_address, cid=cid) for name, cid in cids.items()}
+    ids["other"] = subscribe(chain, consumer, other.ss58_address, cid=cids["valid"])
     return {"provider": provider.ss58_address, "ids": ids, "cids": cids, "valid": documents["valid"]}
 
 

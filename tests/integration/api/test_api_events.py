@@ -4,24 +4,17 @@ Last-Event-ID gets every change it missed, once.
 
 One service process and one provider serve the module (each change waits for its block)."""
 import pytest
-from substrateinterface import SubstrateInterface
 
 from api_service import ApiService, EventStream
 from chain_fixtures import offering_provider, submit, subscribe
-from test_api_reads import funded
-
-
-@pytest.fixture(scope="module")
-def chain(node_url):
-    with SubstrateInterface(url=node_url, ws_options={"timeout": 30}) as substrate:
-        yield substrate
+from reactor_helpers import fresh_account
 
 
 @pytest.fixture(scope="module")
 def world(chain):
-    provider_uri, _keypair = funded(chain, "ApiEvents")
+    provider_uri, _keypair = fresh_account(chain, "ApiEvents")
     provider = offering_provider(chain, provider_uri, "API events test")
-    consumer, _consumer = funded(chain, "ApiEventsConsumer")
+    consumer, _consumer = fresh_account(chain, "ApiEventsConsumer")
     return {"provider": provider, "consumer": consumer}
 
 

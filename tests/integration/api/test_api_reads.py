@@ -4,37 +4,27 @@ wrong token, bad parameters, another provider's deployment, a chain that cannot 
 
 One service process and one provider serve the whole module (about 10 s of set-up)."""
 import json
-import uuid
 
 import pytest
-from substrateinterface import Keypair, SubstrateInterface
 
 from api_service import ApiService
 from chain_fixtures import PRICE, offering_provider, submit, subscribe
+from reactor_helpers import fresh_account
 
 ACCESS_INFO = "{{ lookup('pipe', 'id') }} ssh://203.0.113.9"
 
 
-def funded(chain, name):
-    uri = f"//{name}{uuid.uuid4().hex[:8]}"
-    keypair = Keypair.create_from_uri(uri)
-    submit(chain, Keypair.create_from_uri("//Alice"), "Balances", "transfer_keep_alive",
-           {"dest": keypair.ss58_address, "value": 10**15})
-    return uri, keypair
-
-
 @pytest.fixture(scope="module")
-def world(node_url):
+def world(chain):
     """A provider with three deployments (awarded, running, awarded) and another provider with one."""
-    with SubstrateInterface(url=node_url, ws_options={"timeout": 30}) as chain:
-        provider_uri, _provider = funded(chain, "ApiProvider")
-        provider = offering_provider(chain, provider_uri, "API test {{ provider }}")
-        other_uri, _other = funded(chain, "ApiOther")
-        other = offering_provider(chain, other_uri, "Another provider")
-        consumer_uri, _consumer = funded(chain, "ApiConsumer")
-        ids = [subscribe(chain, consumer_uri, provider.ss58_address) for _n in range(3)]
-        submit(chain, provider, "DinfraSubscriptions", "report_deployed", {"id": ids[1], "access_info": ACCESS_INFO})
-        others = subscribe(chain, consumer_uri, other.ss58_address)
+    provider_uri, _provider = fresh_account(chain, "ApiProvider")
+    provider = offering_provider(chain, provider_uri, "API test {{ provider }}")
+    other_uri, _other = fresh_account(chain, "ApiOther")
+    other = offering_provider(chain, other_uri, "Another provider")
+    consumer_uri, _consumer = fresh_account(chain, "ApiConsumer")
+    ids = [subscribe(chain, consumer_uri, provider.ss58_address) for _n in range(3)]
+    submit(chain, provider, "DinfraSubscriptions", "report_deployed", {"id": ids[1], "access_info": ACCESS_INFO})
+    others = subscribe(chain, consumer_uri, other.ss58_address)
     return {"provider": provider.ss58_address, "ids": ids, "running": ids[1], "other": others}
 
 

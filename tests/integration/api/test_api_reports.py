@@ -6,26 +6,20 @@ nothing on chain.
 One service process and one provider serve the whole module (each report waits for its
 block, about a second on the dev chain)."""
 import pytest
-from substrateinterface import Keypair, SubstrateInterface
+from substrateinterface import Keypair
 
 from api_service import ApiService
 from chain_fixtures import offering_provider, submit, subscribe
-from test_api_reads import funded
-
-
-@pytest.fixture(scope="module")
-def chain(node_url):
-    with SubstrateInterface(url=node_url, ws_options={"timeout": 30}) as substrate:
-        yield substrate
+from reactor_helpers import deployment, fresh_account, state_name
 
 
 @pytest.fixture(scope="module")
 def world(chain):
-    provider_uri, _keypair = funded(chain, "ApiReporter")
+    provider_uri, _keypair = fresh_account(chain, "ApiReporter")
     provider = offering_provider(chain, provider_uri, "API reports test")
-    other_uri, _other = funded(chain, "ApiReportOther")
+    other_uri, _other = fresh_account(chain, "ApiReportOther")
     other = offering_provider(chain, other_uri, "Another provider")
-    consumer_uri, _consumer = funded(chain, "ApiReportConsumer")
+    consumer_uri, _consumer = fresh_account(chain, "ApiReportConsumer")
     return {"provider": provider.ss58_address, "secret": provider_uri, "consumer": consumer_uri,
             "other_deployment": subscribe(chain, consumer_uri, other.ss58_address)}
 
@@ -44,8 +38,7 @@ def new_deployment(chain, world):
 
 
 def state_of(chain, deployment_id):
-    state = chain.query("DinfraSubscriptions", "Deployments", [deployment_id]).value["state"]
-    return state if isinstance(state, str) else next(iter(state))
+    return state_name(deployment(chain, deployment_id))
 
 
 def test_deployed_is_idempotent_and_a_new_access_info_replaces_the_old(api, chain, world):

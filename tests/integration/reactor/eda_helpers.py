@@ -6,7 +6,6 @@ import json
 import os
 import pathlib
 import shutil
-import signal
 import socket
 import subprocess
 import threading
@@ -15,7 +14,7 @@ import urllib.parse
 
 import pytest
 
-from reactor_helpers import BIN, ansible_env, deployment, state_name
+from reactor_helpers import BIN, ansible_env, deployment, pipe, state_name, stop_process_group
 
 # Bounds of every wait here: a reconcile of one deployment takes about 12 s on the dev stack.
 RUNNING_WITHIN = 180
@@ -58,14 +57,7 @@ class Rulebook:
         log.close()
 
     def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(10)
+        stop_process_group(self.proc)
         self.proc = None
 
     def log(self):
@@ -143,18 +135,7 @@ class NodeLink:
             with self.lock:
                 self.open += [client, upstream]
             for source, sink in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
-
-    @staticmethod
-    def _pipe(source, sink):
-        try:
-            while data := source.recv(65536):
-                sink.sendall(data)
-        except OSError:
-            pass
-        for end in (source, sink):
-            with contextlib.suppress(OSError):
-                end.shutdown(socket.SHUT_RDWR)
+                threading.Thread(target=pipe, args=(source, sink), daemon=True).start()
 
     def cut(self):
         self.up.clear()

@@ -4,9 +4,6 @@ with its blocks in SQLite, so that it can be stopped and started again on the sa
 it, and a plain restart of chopsticks starts a new chain."""
 import contextlib
 import json
-import os
-import signal
-import socket
 import subprocess
 import time
 import urllib.request
@@ -14,16 +11,12 @@ import urllib.request
 from substrateinterface import SubstrateInterface
 
 from ansible_cli import ROOT
+from reactor_helpers import stop_process_group
+from simulator_helpers import free_port
 
 CHOPSTICKS = ROOT / "chain/devchain/node_modules/@acala-network/chopsticks/chopsticks.cjs"
 CHAIN_SPEC = ROOT / ".dev/chain-spec.json"
 START_WITHIN = 120
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class PrivateChain:
@@ -89,14 +82,7 @@ class PrivateChain:
         return int(self.rpc("chain_getHeader", [head])["number"], 16), head
 
     def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(10)
+        stop_process_group(self.proc)
         self.proc = None
 
     def log(self):

@@ -181,6 +181,35 @@ class LyingGateway:
         self.server.server_close()
 
 
+def pipe(source, sink):
+    """Copies bytes from one socket to the other until either end closes, then shuts both."""
+    try:
+        while data := source.recv(65536):
+            sink.sendall(data)
+    except OSError:
+        pass
+    for end in (source, sink):
+        try:
+            end.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            continue
+
+
+def stop_process_group(proc, grace=30):
+    """SIGTERM to the process group a Popen(start_new_session=True) leads, SIGKILL after `grace`."""
+    if proc is None or proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+
+
 class ChainProxy:
     """A TCP proxy to the node that forwards its first ``allowed`` connections and closes every
     later one at once: the chain "goes down" after the reactor's inventory has read it."""
@@ -205,21 +234,7 @@ class ChainProxy:
                 continue
             upstream = socket.create_connection(self.target, timeout=30)
             for source, sink in ((client_socket, upstream), (upstream, client_socket)):
-                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
-
-    @staticmethod
-    def _pipe(source, sink):
-        try:
-            while data := source.recv(65536):
-                sink.sendall(data)
-        except OSError:
-            return
-        finally:
-            for end in (source, sink):
-                try:
-                    end.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    continue
+                threading.Thread(target=pipe, args=(source, sink), daemon=True).start()
 
     def close(self):
         self.server.close()

@@ -55,8 +55,13 @@ def load(name):
     return json.loads((DESCRIPTORS / name.split("/")[0] / "examples" / "valid" / name.split("/")[1]).read_text())
 
 
+# The types whose deployments are machines; toy-file, the Chain Reactor API's example type, is a file.
+MACHINE_TYPES = ("cloudstack-vm", "substrate-node")
+
+
 def valid_examples():
-    return sorted(f"{path.parents[2].name}/{path.name}" for path in DESCRIPTORS.glob("*/examples/valid/*.json"))
+    return sorted(f"{path.parents[2].name}/{path.name}" for type_name in MACHINE_TYPES
+                  for path in (DESCRIPTORS / type_name).glob("examples/valid/*.json"))
 
 
 def node_descriptor(node, name="test-node", **more):

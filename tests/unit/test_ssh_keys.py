@@ -1,7 +1,9 @@
 """Substrate ed25519 accounts as OpenSSH keys: derivation vectors, SS58, points, key files,
 and the errors for everything that cannot be an SSH key."""
 import base64
+import json
 import os
+import pathlib
 import subprocess
 
 import nacl.bindings
@@ -305,3 +307,20 @@ def test_unwritable_directories_are_clear_errors(tmp_path):
 def test_invalid_networks_are_refused(network):
     with pytest.raises(SshKeyError, match="ss58_format must be 0 to 16383"):
         ss58_encode(ALICE, network)
+
+
+SHARED_VECTORS = json.loads((pathlib.Path(__file__).resolve().parents[1] / "vectors" / "ssh-public-keys.json").read_text())
+
+
+@pytest.mark.parametrize("vector", SHARED_VECTORS["lines"], ids=lambda v: f"{v['what']}:{v['account'].strip()[:12]}")
+def test_shared_vectors_give_their_lines(vector):
+    """The vectors the TypeScript package (clients/typescript) is tested against, too."""
+    assert ssh_public_key(vector["account"], vector["comment"]) == vector["line"]
+    assert fingerprint(account_public_key(vector["account"])) == vector["fingerprint"]
+
+
+@pytest.mark.parametrize("vector", SHARED_VECTORS["refused"], ids=lambda v: v["message"][:40])
+def test_shared_vectors_refuse_their_accounts(vector):
+    with pytest.raises(SshKeyError) as info:
+        ssh_public_key(vector["account"], vector["comment"])
+    assert str(info.value).startswith(vector["message"])

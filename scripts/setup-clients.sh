@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # Generates the Chain Reactor API's TypeScript and Go clients from the committed OpenAPI
-# document (docs/api/openapi.yaml) with openapi-generator, and builds them and the example
-# reactors (examples/reactors). Generated code is never committed: it is made here, from the
+# document (docs/api/openapi.yaml) with openapi-generator, and builds them. Generated code is never committed: it is made here, from the
 # document, so a client that does not build from the spec fails `make test`.
 #
 # openapi-generator-cli is a jar from Maven Central, checked against the SHA-256 below and kept
@@ -37,10 +36,10 @@ generate() {
   java -jar "$jar" generate -i "$spec" -g "$generator" -o "$out" --global-property=apiDocs=false,modelDocs=false,apiTests=false,modelTests=false "$@" \
     > "$DEV_DIR/openapi-generator-$generator.log" 2>&1 \
     || { tail -n 30 "$DEV_DIR/openapi-generator-$generator.log" >&2; die "openapi-generator $generator failed"; }
-  # What a generator writes for a standalone repository (git_push.sh, CI files, its own module
-  # file); these packages live in this one.
   # typescript-fetch writes its code under src/.
   if [ -d "$out/src" ]; then mv "$out/src"/* "$out/" && rmdir "$out/src"; fi
+  # What a generator writes for a standalone repository (git_push.sh, CI files, its own module
+  # file); these packages live in this one.
   rm -rf "$out"/{.openapi-generator,.openapi-generator-ignore,git_push.sh,.travis.yml,.gitignore,README.md,go.mod,go.sum,test,docs,api,package.json,tsconfig.json,tsconfig.esm.json,.npmignore}
   echo "$key" > "$out/.generated-from"
 }
@@ -57,11 +56,5 @@ log "building the TypeScript client"
 
 generate go "$ROOT/clients/go/dinfraapi" --additional-properties=packageName=dinfraapi,withGoMod=false,generateInterfaces=false,enumClassPrefix=true
 log "building the Go client"
-(cd "$ROOT/clients/go" && GOFLAGS=-mod=mod go vet ./... && go build ./...)
+(cd "$ROOT/clients/go" && go vet ./... && go build ./...)
 
-log "building the example reactors"
-example="$ROOT/examples/reactors/typescript"
-npm_ci "$example"
-(cd "$example" && npx --no-install tsc -p .)
-mkdir -p "$DEV_DIR/bin"
-(cd "$ROOT/examples/reactors/go" && go vet ./... && go build -trimpath -o "$DEV_DIR/bin/toy-file-reactor-go" .)
